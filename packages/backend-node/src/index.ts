@@ -1,0 +1,2 @@
+// @lora-tle/backend-node — work in progress.
+export {};

@@ -1,0 +1,2 @@
+// @lora-tle/backend-web — work in progress.
+export {};

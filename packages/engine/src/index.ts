@@ -1,0 +1,2 @@
+// @lora-tle/engine — work in progress.
+export {};

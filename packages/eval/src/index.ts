@@ -1,0 +1,2 @@
+// @lora-tle/eval — work in progress.
+export {};

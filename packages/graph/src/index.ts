@@ -1,0 +1,2 @@
+// @lora-tle/graph — work in progress.
+export {};

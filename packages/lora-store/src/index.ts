@@ -1,0 +1,2 @@
+// @lora-tle/lora-store — work in progress.
+export {};

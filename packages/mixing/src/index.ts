@@ -1,0 +1,2 @@
+// @lora-tle/mixing — work in progress.
+export {};

@@ -1,0 +1,2 @@
+// @lora-tle/router — work in progress.
+export {};

@@ -1,0 +1,49 @@
+// The model pack: an ONNX decoder with run-time adapter mixing plus pack.json. Written by
+// @lora-tle/graph, loaded by every backend. docs/model-pack.md is the prose version of this file.
+
+import type { Combination } from './mix.js';
+import type { LlamaArchitecture, LlamaLinearModule } from './model.js';
+
+export const PACK_FORMAT_VERSION = 1;
+
+export interface PackAdapterInfo {
+  name: string;
+  /** Rank per target module kind (the most common rank when rank_pattern varies by layer). */
+  rank: number;
+  targetModules: LlamaLinearModule[];
+  sourceHash: string; // sha256 of adapter_model.safetensors
+  baseModelNameOrPath: string | null;
+}
+
+export interface PackIo {
+  inputIds: string; // 'input_ids'  int64 (batch_size, sequence_length)
+  attentionMask: string; // 'attention_mask' int64 (batch_size, total_sequence_length)
+  positionIds: string; // 'position_ids' int64 (batch_size, sequence_length)
+  mixA: string; // A-side mixing coefficients, float32 (batch_size, N)
+  mixB: string; // B-side mixing coefficients, float32 (batch_size, N)
+  logits: string; // 'logits' float32 (batch_size, sequence_length, V)
+  hidden: string | null; // pooled last hidden state float32 (batch_size, H), when built with it
+  pastKey: string; // template with {i}: 'past_key_values.{i}.key'
+  pastValue: string;
+  presentKey: string; // 'present.{i}.key'
+  presentValue: string;
+}
+
+export interface PackManifest {
+  formatVersion: number;
+  createdBy: string; // e.g. '@lora-tle/graph 0.1.0'
+  architecture: LlamaArchitecture;
+  combination: Combination;
+  adapters: PackAdapterInfo[]; // order = index in mixing inputs
+  dtype: 'float32';
+  opset: { 'ai.onnx': number; 'com.microsoft': number };
+  io: PackIo;
+  files: {
+    model: string; // 'model.onnx'
+    baseWeights: string; // external data file for base weights
+    adapterWeights: string | null; // external data for stacked adapters
+    tokenizer: string | null; // relative path of tokenizer.json, copied into the pack
+    tokenizerConfig: string | null;
+  };
+  sourceHashes: Record<string, string>; // source file → sha256
+}

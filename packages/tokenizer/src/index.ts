@@ -1,0 +1,2 @@
+// @lora-tle/tokenizer — work in progress.
+export {};
