@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   E_IO: 'reading or writing a file failed',
   E_JSON: 'a JSON file could not be parsed or has the wrong shape',
   E_OUTPUT_EXISTS: 'the output path already exists',
+  E_USAGE: 'the command line is malformed: unknown command or option, missing or invalid argument',
   // ---- safetensors ----
   E_SAFETENSORS_TOO_SMALL: 'file shorter than the 8-byte header length',
   E_SAFETENSORS_HEADER_TOO_LARGE: 'declared header length exceeds the limit or the file',
