@@ -1,2 +1,11 @@
-// @lora-tle/lora-store — work in progress.
-export {};
+// @lora-tle/lora-store: safetensors read/write with validation, Hugging Face checkpoints, PEFT
+// adapters and the adapter store. This entry is platform-neutral (browser-safe); file-system
+// helpers are exported from `@lora-tle/lora-store/node` (src/node.ts).
+
+export * from './byte-source.js';
+export * from './fetch-byte-source.js';
+export * from './dtypes.js';
+export * from './safetensors-header.js';
+export * from './safetensors-reader.js';
+export * from './safetensors-encode.js';
+export * from './tensor-decode.js';

@@ -1,0 +1,6 @@
+// @lora-tle/lora-store/node: the Node-only half (node:fs). Browser bundles import the package
+// root instead, which never touches node:fs.
+
+export * from './node/file-byte-source.js';
+export * from './node/atomic-write.js';
+export * from './node/safetensors-file.js';
