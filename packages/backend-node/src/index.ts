@@ -1,2 +1,6 @@
-// @lora-tle/backend-node — work in progress.
-export {};
+// @lora-tle/backend-node: run lora-tle model packs on onnxruntime-node (cpu; other execution
+// providers through options).
+export { createNodeBackend, type NodeBackendOptions } from './node-backend.js';
+export { NODE_BACKEND_ID } from './node-kv-cache.js';
+export { readPack, type LoadedPack } from './pack-manifest.js';
+export { listExternalData, type ExternalDataReference } from './external-data-index.js';

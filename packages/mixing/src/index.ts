@@ -8,3 +8,4 @@ export * from './combination.js';
 export { loraDelta, mixedDelta } from './delta.js';
 export * from './merge.js';
 export { truncatedSvdOfSum, type LowRankTerm, type TruncatedFactors } from './merge-svd.js';
+export * from './reference-forward.js';

@@ -1,0 +1,96 @@
+// Reads and validates a model pack directory before any runtime touches it: pack.json shape and
+// format version, the files it names, and every external-data reference of model.onnx against the
+// size of its weight file. Errors say which file is wrong and what to do (rebuild the pack).
+// Not the session (node-session.ts).
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, normalize } from 'node:path';
+import { LoraTleError, PACK_FORMAT_VERSION } from '@lora-tle/spec';
+import type { PackManifest } from '@lora-tle/spec';
+import { listExternalData } from './external-data-index.js';
+
+const REBUILD = 'rebuild the pack with `lora-tle build`';
+
+function invalid(packDir: string, what: string): never {
+  throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: ${what}; ${REBUILD}`, { details: { packDir } });
+}
+
+function checkShape(packDir: string, value: unknown): asserts value is PackManifest {
+  const manifest = value as Partial<PackManifest> | null;
+  if (typeof manifest !== 'object' || manifest === null) invalid(packDir, 'pack.json is not a JSON object');
+  if (typeof manifest.formatVersion !== 'number') invalid(packDir, 'pack.json has no formatVersion');
+  if (manifest.formatVersion !== PACK_FORMAT_VERSION) {
+    throw new LoraTleError(
+      'E_PACK_VERSION',
+      `model pack ${packDir} has format version ${manifest.formatVersion}, this backend reads version ${PACK_FORMAT_VERSION}; ${REBUILD} or update lora-tle`,
+    );
+  }
+  const architecture = manifest.architecture;
+  const numberFields = ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim'] as const;
+  if (!architecture || numberFields.some((field) => !Number.isInteger(architecture[field]) || architecture[field] <= 0)) {
+    invalid(packDir, `pack.json architecture must have positive integer ${numberFields.join(', ')}`);
+  }
+  if (!['cat', 'linear', 'linear-peft0.4'].includes(manifest.combination as string)) invalid(packDir, `unknown combination "${manifest.combination}"`);
+  if (!Array.isArray(manifest.adapters) || manifest.adapters.some((adapter) => typeof adapter?.name !== 'string')) invalid(packDir, 'pack.json adapters must be a list of { name, … }');
+  if (typeof manifest.io !== 'object' || manifest.io === null || typeof manifest.io.logits !== 'string') invalid(packDir, 'pack.json io is missing');
+  if (typeof manifest.files?.model !== 'string' || typeof manifest.files.baseWeights !== 'string') invalid(packDir, 'pack.json files.model / files.baseWeights missing');
+}
+
+/** A relative path inside the pack (no absolute paths, no `..`). */
+function insidePack(packDir: string, relative: string, what: string): string {
+  const normalized = normalize(relative);
+  if (isAbsolute(relative) || normalized.startsWith('..')) invalid(packDir, `${what} "${relative}" points outside the pack`);
+  return join(packDir, normalized);
+}
+
+export interface LoadedPack {
+  manifest: PackManifest;
+  modelPath: string;
+}
+
+export function readPack(packDir: string): LoadedPack {
+  if (!existsSync(packDir) || !statSync(packDir).isDirectory()) {
+    throw new LoraTleError('E_NOT_FOUND', `model pack directory ${packDir} does not exist; build one with \`lora-tle build\``);
+  }
+  const manifestPath = join(packDir, 'pack.json');
+  if (!existsSync(manifestPath)) invalid(packDir, 'pack.json is missing');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch (cause) {
+    throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: pack.json is not valid JSON (${(cause as Error).message}); ${REBUILD}`, { cause });
+  }
+  checkShape(packDir, parsed);
+  const manifest = parsed;
+  const modelPath = insidePack(packDir, manifest.files.model, 'files.model');
+  for (const [what, file] of Object.entries(manifest.files)) {
+    if (file !== null && !existsSync(insidePack(packDir, file, `files.${what}`))) invalid(packDir, `files.${what} "${file}" is missing`);
+  }
+
+  let references;
+  try {
+    references = listExternalData(readFileSync(modelPath));
+  } catch (cause) {
+    throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: ${manifest.files.model} is not a readable ONNX model (${(cause as Error).message}); ${REBUILD}`, { cause });
+  }
+  const sizes = new Map<string, number>();
+  for (const reference of references) {
+    const path = insidePack(packDir, reference.location, `external data of ${reference.tensor}`);
+    if (!sizes.has(reference.location)) {
+      if (!existsSync(path)) {
+        throw new LoraTleError('E_PACK_EXTERNAL_DATA', `model pack ${packDir}: weight file ${reference.location} is missing; ${REBUILD}`);
+      }
+      sizes.set(reference.location, statSync(path).size);
+    }
+    const size = sizes.get(reference.location) as number;
+    const end = reference.offset + (reference.length ?? 0);
+    if (end > size) {
+      throw new LoraTleError(
+        'E_PACK_EXTERNAL_DATA',
+        `model pack ${packDir}: ${reference.location} is ${size} bytes but tensor ${reference.tensor} needs bytes ${reference.offset}..${end} (truncated or wrong file); ${REBUILD}`,
+        { details: { file: reference.location, size, needed: end } },
+      );
+    }
+  }
+  return { manifest, modelPath };
+}

@@ -1,0 +1,185 @@
+// Builds the ONNX decoder graph of a Llama model with run-time adapter mixing: embeddings, the
+// layers (RMSNorm → q/k/v with mixing → RotaryEmbedding → GroupQueryAttention → o_proj → residual
+// → RMSNorm → SwiGLU MLP with mixing → residual), final norm, logits, the optional pooled hidden
+// state. Weights stream into two external data writers (base, adapters). Input/output names and
+// dims follow transformers.js / onnxruntime-genai (graph-io.ts). Not the pack directory (pack-writer.ts).
+
+import { LLAMA_LINEAR_MODULES } from '@lora-tle/spec';
+import type { Combination, ProgressListener } from '@lora-tle/spec';
+import { ropeCosSin, ropeInverseFrequencies } from '@lora-tle/mixing';
+import { stackModule } from './adapter-stacking.js';
+import type { ExternalDataWriter } from './external-data.js';
+import { GRAPH_IO, presentName, pastName } from './graph-io.js';
+import { type AdapterSource, type LlamaWeightSource, moduleShape, modulePath, readTensor } from './llama-source.js';
+import { emitLoraLinear, MixingCoefficients } from './lora-linear.js';
+import { ElementType, float, GraphBuilder, int } from './onnx-builder.js';
+
+export const OPSET = { 'ai.onnx': 17, 'com.microsoft': 1 } as const;
+export const IR_VERSION = 8;
+
+export interface DecoderGraphOptions {
+  source: LlamaWeightSource;
+  adapters: readonly AdapterSource[];
+  combination: Combination;
+  baseWriter: ExternalDataWriter;
+  adapterWriter: ExternalDataWriter | null;
+  withHidden: boolean;
+  onProgress?: ProgressListener;
+}
+
+/** (in, out) from W (out, in). */
+function transpose(weight: Float32Array, outFeatures: number, inFeatures: number): Float32Array {
+  const result = new Float32Array(weight.length);
+  for (let o = 0; o < outFeatures; o++) for (let i = 0; i < inFeatures; i++) result[i * outFeatures + o] = weight[o * inFeatures + i] as number;
+  return result;
+}
+
+/** Returns the serialised model.onnx (weights are in the writers). */
+export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<Uint8Array> {
+  const { source, adapters, combination, baseWriter, adapterWriter } = options;
+  const arch = source.architecture;
+  const { hiddenSize: H, vocabSize: V, numHeads, numKvHeads, headDim: d, numLayers } = arch;
+  const N = adapters.length;
+  const builder = new GraphBuilder();
+  const base = (name: string, values: Float32Array, dims: number[]): string => builder.initializer(baseWriter.add(name, values, dims));
+  const totalSteps = numLayers + 2;
+  const progress = (done: number): void => options.onProgress?.({ phase: 'graph', done, total: totalSteps });
+
+  // ---- inputs ----
+  const inputIds = builder.input(GRAPH_IO.inputIds, ElementType.int64, ['batch_size', 'sequence_length']);
+  const attentionMask = builder.input(GRAPH_IO.attentionMask, ElementType.int64, ['batch_size', 'total_sequence_length']);
+  const positionIds = builder.input(GRAPH_IO.positionIds, ElementType.int64, ['batch_size', 'sequence_length']);
+  const mixA = builder.input(GRAPH_IO.mixA, ElementType.float32, ['batch_size', N]);
+  const mixB = builder.input(GRAPH_IO.mixB, ElementType.float32, ['batch_size', N]);
+  const pastDims = ['batch_size', numKvHeads, 'past_sequence_length', d];
+  for (let layer = 0; layer < numLayers; layer++) {
+    builder.input(pastName('key', layer), ElementType.float32, pastDims);
+    builder.input(pastName('value', layer), ElementType.float32, pastDims);
+  }
+  const mixing = new MixingCoefficients(builder, mixA, mixB);
+
+  // ---- attention bookkeeping: seqlens_k = Σ mask − 1 (B,) int32; total length scalar int32 ----
+  const maskInt32 = builder.op('Cast', [attentionMask], { attributes: { to: int(ElementType.int32) } });
+  const maskSum = builder.op('ReduceSum', [maskInt32, builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B,)
+  const one32 = builder.uniqueName('one_i32');
+  builder.initializer({ name: one32, dataType: ElementType.int32, dims: [], rawData: new Uint8Array(new Int32Array([1]).buffer) });
+  const seqlensK = builder.op('Sub', [maskSum, one32], { output: 'seqlens_k' });
+  const totalLength64 = builder.op('Shape', [attentionMask], { attributes: { start: int(1), end: int(2) } }); // (1,)
+  const totalLength = builder.op('Squeeze', [builder.op('Cast', [totalLength64], { attributes: { to: int(ElementType.int32) } }), builder.int64Constant([0])], {
+    output: 'total_sequence_length_i32',
+  });
+
+  // ---- rotary caches (max positions, d/2), baked from inv_freq ----
+  const invFreq = ropeInverseFrequencies(arch);
+  const maxPositions = arch.maxPositionEmbeddings;
+  const cosCache = new Float32Array(maxPositions * (d / 2));
+  const sinCache = new Float32Array(maxPositions * (d / 2));
+  for (let position = 0; position < maxPositions; position++) {
+    const { cos, sin } = ropeCosSin(position, invFreq);
+    cosCache.set(cos, position * (d / 2));
+    sinCache.set(sin, position * (d / 2));
+  }
+  const cosName = base('rotary.cos_cache', cosCache, [maxPositions, d / 2]);
+  const sinName = base('rotary.sin_cache', sinCache, [maxPositions, d / 2]);
+
+  // ---- embeddings ----
+  const embedding = await readTensor(source, 'model.embed_tokens.weight', [V, H]);
+  const embeddingName = base('model.embed_tokens.weight', embedding, [V, H]);
+  let x = builder.op('Gather', [embeddingName, inputIds], { attributes: { axis: int(0) } }); // (B, T, H)
+  progress(1);
+
+  const rmsNorm = async (input: string, name: string): Promise<string> => {
+    const weightName = base(name, await readTensor(source, name, [H]), [H]);
+    return builder.node('SimplifiedLayerNormalization', [input, weightName], {
+      attributes: { axis: int(-1), epsilon: float(arch.rmsNormEps), stash_type: int(1) },
+    })[0] as string;
+  };
+
+  const linear = async (input: string, layer: number, kind: (typeof LLAMA_LINEAR_MODULES)[number]): Promise<string> => {
+    const module = modulePath(layer, kind);
+    const [outFeatures, inFeatures] = moduleShape(arch, kind);
+    const weight = await readTensor(source, `${module}.weight`, [outFeatures, inFeatures]);
+    const weightTransposed = base(`${module}.weight_t`, transpose(weight, outFeatures, inFeatures), [inFeatures, outFeatures]);
+    const hasBias = kind === 'gate_proj' || kind === 'up_proj' || kind === 'down_proj' ? arch.mlpBias : arch.attentionBias;
+    const bias = hasBias ? base(`${module}.bias`, await readTensor(source, `${module}.bias`, [outFeatures]), [outFeatures]) : null;
+    const stacked = stackModule(module, outFeatures, inFeatures, adapters, combination);
+    let adapterWeights = null;
+    if (stacked && adapterWriter) {
+      const R = stacked.rowAdapterIndex.length;
+      adapterWeights = {
+        stacked,
+        aTransposed: builder.initializer(adapterWriter.add(`${module}.lora_a_t`, stacked.aTransposed, [inFeatures, R])),
+        bTransposed: builder.initializer(adapterWriter.add(`${module}.lora_b_t`, stacked.bTransposed, [R, outFeatures])),
+      };
+    }
+    return emitLoraLinear(builder, input, { weightTransposed, bias, adapters: adapterWeights }, combination, mixing);
+  };
+
+  // ---- layers ----
+  for (let layer = 0; layer < numLayers; layer++) {
+    const prefix = `model.layers.${layer}`;
+    const h = await rmsNorm(x, `${prefix}.input_layernorm.weight`); // (B, T, H)
+    const q = await linear(h, layer, 'q_proj'); // (B, T, n_heads·d)
+    const k = await linear(h, layer, 'k_proj'); // (B, T, n_kv·d)
+    const v = await linear(h, layer, 'v_proj'); // (B, T, n_kv·d)
+    const rotary = (input: string, heads: number): string =>
+      builder.op('RotaryEmbedding', [input, positionIds, cosName, sinName], {
+        domain: 'com.microsoft',
+        attributes: { interleaved: int(0), num_heads: int(heads) },
+      });
+    const [attention] = builder.node(
+      'GroupQueryAttention',
+      [rotary(q, numHeads), rotary(k, numKvHeads), v, pastName('key', layer), pastName('value', layer), seqlensK, totalLength],
+      {
+        domain: 'com.microsoft',
+        attributes: { num_heads: int(numHeads), kv_num_heads: int(numKvHeads), scale: float(1 / Math.sqrt(d)), do_rotary: int(0) },
+        outputs: [builder.uniqueName(`${prefix}.attention`), presentName('key', layer), presentName('value', layer)],
+      },
+    ); // (B, T, n_heads·d); present (B, n_kv, past+T, d)
+    const attentionOut = await linear(attention as string, layer, 'o_proj'); // (B, T, H)
+    x = builder.op('Add', [x, attentionOut]);
+    const h2 = await rmsNorm(x, `${prefix}.post_attention_layernorm.weight`);
+    const gate = await linear(h2, layer, 'gate_proj'); // (B, T, I)
+    const up = await linear(h2, layer, 'up_proj'); // (B, T, I)
+    const activated = builder.op('Mul', [builder.op('Mul', [gate, builder.op('Sigmoid', [gate])]), up]); // silu(gate)·up
+    x = builder.op('Add', [x, await linear(activated, layer, 'down_proj')]);
+    progress(2 + layer);
+  }
+
+  // ---- final norm, logits (Gemm with transB shares the (V, H) matrix with tied embeddings) ----
+  const final = await rmsNorm(x, 'model.norm.weight'); // (B, T, H)
+  const lmHeadName = arch.tieWordEmbeddings ? embeddingName : base('lm_head.weight', await readTensor(source, 'lm_head.weight', [V, H]), [V, H]);
+  const flat = builder.op('Reshape', [final, builder.int64Constant([-1, H])]); // (B·T, H)
+  const flatLogits = builder.op('Gemm', [flat, lmHeadName], { attributes: { transB: int(1) } }); // (B·T, V)
+  const batchAndLength = builder.op('Shape', [inputIds]); // (2,)
+  const logitsShape = builder.op('Concat', [batchAndLength, builder.int64Constant([V])], { attributes: { axis: int(0) } });
+  builder.op('Reshape', [flatLogits, logitsShape], { output: GRAPH_IO.logits }); // (B, T, V)
+  builder.output(GRAPH_IO.logits, ElementType.float32, ['batch_size', 'sequence_length', V]);
+  for (let layer = 0; layer < numLayers; layer++) {
+    const presentDims = ['batch_size', numKvHeads, 'total_sequence_length', d];
+    builder.output(presentName('key', layer), ElementType.float32, presentDims);
+    builder.output(presentName('value', layer), ElementType.float32, presentDims);
+  }
+
+  // ---- pooled hidden state: mean of this step's final-norm states over positions whose mask is 1 ----
+  if (options.withHidden) {
+    const stepLength = builder.op('Shape', [inputIds], { attributes: { start: int(1), end: int(2) } }); // (1,) = T
+    const negativeLength = builder.op('Neg', [stepLength]);
+    const stepMask = builder.op('Slice', [attentionMask, negativeLength, builder.int64Constant([Number.MAX_SAFE_INTEGER]), builder.int64Constant([1])]); // (B, T)
+    const maskFloat = builder.op('Unsqueeze', [builder.op('Cast', [stepMask], { attributes: { to: int(ElementType.float32) } }), builder.int64Constant([2])]); // (B, T, 1)
+    const summed = builder.op('ReduceSum', [builder.op('Mul', [final, maskFloat]), builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B, H)
+    const count = builder.op('ReduceSum', [maskFloat, builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B, 1)
+    const oneFloat = builder.uniqueName('one_f32');
+    builder.initializer({ name: oneFloat, dataType: ElementType.float32, dims: [], rawData: new Uint8Array(new Float32Array([1]).buffer) });
+    builder.op('Div', [summed, builder.op('Max', [count, oneFloat])], { output: GRAPH_IO.hidden });
+    builder.output(GRAPH_IO.hidden, ElementType.float32, ['batch_size', H]);
+  }
+  progress(totalSteps);
+
+  return builder.toModelBytes({
+    irVersion: IR_VERSION,
+    opsets: { '': OPSET['ai.onnx'], 'com.microsoft': OPSET['com.microsoft'] },
+    producer: '@lora-tle/graph',
+    graphName: `llama-${numLayers}x${H}-lora-mix`,
+  });
+}
