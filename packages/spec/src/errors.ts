@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   E_MODEL_TYPE: 'model_type is not a supported architecture',
   E_ROPE_TYPE: 'rope_scaling type is not supported',
   E_CHECKPOINT_SHARDS: 'sharded checkpoint index is inconsistent',
+  E_CHECKPOINT_WEIGHTS: 'a checkpoint tensor is missing or its shape does not match config.json',
   E_ADAPTER_PICKLE: 'adapter is stored as a pickle (adapter_model.bin); refuse to unpickle',
   E_ADAPTER_CONFIG: 'adapter_config.json is missing a field or has an invalid value',
   E_ADAPTER_DORA: 'DoRA adapters (use_dora) are not supported yet',
