@@ -1,2 +1,16 @@
-// @lora-tle/router — work in progress.
-export {};
+// @lora-tle/router: embedders (hashing, transformers, hidden), task profiles, routing strategies
+// and their registry, routing schedules, and the Router that ties them together.
+
+export { createHashingEmbedder, DEFAULT_HASHING_SETTINGS, HASHING_EMBEDDER_VERSION, type HashingEmbedder, type HashingEmbedderSettings } from './hashing-embedder.js';
+export { createTransformersEmbedder, type TransformersEmbedder, type TransformersEmbedderOptions, type TransformersLibrary } from './transformers-embedder.js';
+export { createHiddenEmbedder, type HiddenEmbedderOptions } from './hidden-embedder.js';
+export { assertProfileEmbedder, describeEmbedderRef, embedderRefOf, sameEmbedderRef } from './embedder-ref.js';
+export { windowContext, type ContextWindow } from './context-window.js';
+export { buildProfile, selectProfiles, type BuildProfileOptions } from './task-profile.js';
+export { parseJsonlTexts, readJsonlTexts, type JsonlTextOptions } from './jsonl-texts.js';
+export { createPaperStrategy, createSoftmaxStrategy, createTopKStrategy, profileSimilarities } from './similarity-strategies.js';
+export { createKnnStrategy, DEFAULT_KNN_K } from './knn-strategy.js';
+export { createBaseStrategy, createFixedStrategy, createUniformStrategy, type ContextFreeStrategy } from './fixed-strategies.js';
+export { createStrategy, createStrategyRegistry, numberArg, type StrategyFactory, type StrategyRegistration, type StrategyRegistry } from './strategy-registry.js';
+export { formatSchedule, parseSchedule, shouldRoute } from './routing-schedule.js';
+export { createRouter, type Router, type RouterContext, type RouterOptions } from './router.js';

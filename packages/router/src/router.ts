@@ -1,0 +1,84 @@
+// The Router: ties an embedder, the adapters' profiles, a strategy, a schedule and a context window
+// together. route({ text, tokenIds, step }) returns the AdapterMix for this step, or null when the
+// schedule says to keep the previous mix. Profiles are checked once, at creation. Not the generation
+// loop (@lora-tle/engine) and not a backend: it only decides weights.
+
+import { LoraTleError } from '@lora-tle/spec';
+import type { AdapterMix, Embedder, RouteInput, RoutingSchedule, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
+import { windowContext, type ContextWindow } from './context-window.js';
+import { parseSchedule, shouldRoute } from './routing-schedule.js';
+import { createStrategyRegistry, type StrategyRegistry } from './strategy-registry.js';
+import { selectProfiles } from './task-profile.js';
+
+export interface RouterOptions {
+  embedder: Embedder;
+  profiles: readonly TaskProfile[];
+  /** Adapter names in pack order (default: the profiles' order). Every one needs a profile. */
+  adapters?: readonly string[];
+  /** A strategy or its spec (`paper`, `top-k:2`, …; parsed with `registry`). Default `paper`. */
+  strategy?: RoutingStrategy | string;
+  /** A schedule or its spec (`prompt`, `token`, `every:k`). Default `token`. */
+  schedule?: RoutingSchedule | string;
+  /** Embed only the last W tokens (default: the whole context). */
+  window?: ContextWindow;
+  /** Registry for string strategies (default: the built-ins). */
+  registry?: StrategyRegistry;
+}
+
+export interface RouterContext {
+  text: string; // the whole context so far (prompt + generated text)
+  tokenIds: readonly number[];
+  step: number; // 0 at the prompt, then one per generated token
+}
+
+export interface Router {
+  readonly adapters: readonly string[];
+  readonly strategy: RoutingStrategy;
+  readonly schedule: RoutingSchedule;
+  /** The mix for this step, or null = keep the previous mix (the schedule skipped this step). */
+  route(context: RouterContext): Promise<AdapterMix | null>;
+  /** The last mix route() returned (null before the first). */
+  readonly lastMix: AdapterMix | null;
+  /** Forget the last mix (a new prompt starts). */
+  reset(): void;
+}
+
+const NO_EMBEDDING = new Float32Array(0);
+
+export function createRouter(options: RouterOptions): Router {
+  const { embedder, window } = options;
+  const adapters = [...(options.adapters ?? options.profiles.map((profile) => profile.adapter))];
+  if (adapters.length === 0) throw new LoraTleError('E_INVALID_ARGUMENT', 'a router needs at least one adapter with a profile');
+  const profiles = selectProfiles(options.profiles, adapters, embedder);
+  const strategy =
+    typeof options.strategy === 'object' ? options.strategy : (options.registry ?? createStrategyRegistry()).create(options.strategy ?? 'paper');
+  const schedule = typeof options.schedule === 'object' ? options.schedule : parseSchedule(options.schedule ?? 'token');
+  // Strategies that never read the embedding (fixed, uniform, base) say so; then we skip the embedder.
+  const usesEmbedding = (strategy as { usesEmbedding?: boolean }).usesEmbedding !== false;
+  let lastMix: AdapterMix | null = null;
+
+  return {
+    adapters,
+    strategy,
+    schedule,
+    get lastMix() {
+      return lastMix;
+    },
+    reset() {
+      lastMix = null;
+    },
+    async route({ text, tokenIds, step }) {
+      if (lastMix !== null && !shouldRoute(schedule, step)) return null;
+      const windowed = windowContext(text, tokenIds, window?.tokens, window?.decode);
+      const [embedding] = usesEmbedding ? await embedder.embed([windowed]) : [NO_EMBEDDING];
+      if (embedding === undefined) throw new LoraTleError('E_EMBEDDER', `embedder "${embedder.id}" returned no vector for the context`);
+      const input: RouteInput = { context: { text: windowed, tokenIds, embedding, step }, profiles, adapters };
+      const mix = strategy.doRoute(input);
+      if (mix.weights.length !== adapters.length) {
+        throw new LoraTleError('E_STRATEGY', `strategy "${strategy.id}" returned ${mix.weights.length} weights for ${adapters.length} adapters`);
+      }
+      lastMix = mix;
+      return mix;
+    },
+  };
+}
