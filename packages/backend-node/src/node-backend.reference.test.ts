@@ -64,9 +64,12 @@ async function compareWithReference(model: RandomLlama, adapters: AdapterSource[
   const weightsAt = (step: number): number[] => (STEP_WEIGHTS[step] as number[]).slice(0, adapters.length);
   const differences: number[] = [];
   let coefficients = mix(weightsAt(0), combination);
-  let output = await session.doStep({ inputIds: Int32Array.from(PROMPT), batchSize: 1, sequenceLength: PROMPT.length, mix: [coefficients], cache: null, logits: 'all' });
+  let output = await session.doStep({ inputIds: Int32Array.from(PROMPT), batchSize: 1, sequenceLength: PROMPT.length, mix: [coefficients], cache: null, logits: 'all', hidden: true });
   let expected = reference.step(PROMPT, coefficients);
   differences.push(maxAbsDifference(output.logits, expected.logits));
+  const H = model.architecture.hiddenSize;
+  const meanHidden = new Float32Array(H).map((_, j) => PROMPT.reduce((sum, _token, t) => sum + (expected.hidden[t * H + j] as number), 0) / PROMPT.length);
+  differences.push(maxAbsDifference(output.hidden!, meanHidden));
   let cache = output.cache;
   for (let step = 1; step < STEP_WEIGHTS.length; step++) {
     const token = (step * 7) % model.architecture.vocabSize;
@@ -88,7 +91,7 @@ describe('node backend vs the reference forward', () => {
         const model = createRandomLlama(testCase.architecture, 100 + caseIndex);
         const adapters = testCase.adapters(model.architecture);
         const differences = await compareWithReference(model, adapters, combination, `case${caseIndex}-${combination}`);
-        expect(differences).toHaveLength(STEP_WEIGHTS.length);
+        expect(differences).toHaveLength(STEP_WEIGHTS.length + 1);
         for (const difference of differences) expect(difference).toBeLessThanOrEqual(TOLERANCE);
       });
     }
