@@ -9,3 +9,7 @@ export * from './safetensors-header.js';
 export * from './safetensors-reader.js';
 export * from './safetensors-encode.js';
 export * from './tensor-decode.js';
+export * from './file-set.js';
+export * from './llama-config.js';
+export * from './llama-weights.js';
+export * from './checkpoint.js';

@@ -4,3 +4,5 @@
 export * from './node/file-byte-source.js';
 export * from './node/atomic-write.js';
 export * from './node/safetensors-file.js';
+export * from './node/directory-file-set.js';
+export * from './node/checkpoint-dir.js';
