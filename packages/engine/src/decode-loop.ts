@@ -1,0 +1,195 @@
+// The generation loop over a batch of rows: route → step → sample → detokenize, one backend step
+// per token for the whole batch, each row with its own mixture, sampler and stop strings. Rows
+// that finished keep feeding a pad token (their output is ignored) and emit nothing. A single
+// prompt is a batch of one. Not the request parsing (engine.ts) nor the naive merge (naive-merge.ts).
+
+import type { AdapterMix, BackendSession, KvCache, MixCoefficients, StepInput } from '@lora-tle/spec';
+import { extendMask, lastLogitsOfRow, leftPad } from './batch-inputs.js';
+import type { BatchEvent, DoneEvent, FinishReason, KvPolicy } from './events.js';
+import type { MixPlanner, RoutingRequest } from './routing-mode.js';
+import type { Sampler } from './sampling.js';
+import type { StopStringStream } from './text-stream.js';
+
+/** The tokenizer the engine needs: prompt ids (BOS included when the model uses it) and decoding. */
+export interface EngineTokenizer {
+  encode(text: string): ArrayLike<number>;
+  /** Text of ids with special tokens skipped. */
+  decode(ids: readonly number[]): string;
+}
+
+export interface LoopRow {
+  promptIds: readonly number[]; // after truncation, BOS included
+  promptText: string; // what the router sees as the prompt
+  planner: MixPlanner;
+  sampler: Sampler;
+  stops: StopStringStream;
+  maxNewTokens: number;
+  routingWindow: number | null; // tokens; null = whole context
+}
+
+export interface LoopSettings {
+  session: BackendSession;
+  tokenizer: EngineTokenizer;
+  kv: KvPolicy;
+  padTokenId: number;
+  eosTokenIds: ReadonlySet<number>;
+  toCoefficients(mix: AdapterMix): MixCoefficients;
+  /** Runs after routing, before the step; its time counts as model time (the naive per-token merge). */
+  beforeStep?: (mixes: readonly AdapterMix[]) => void | Promise<void>;
+  signal?: AbortSignal | undefined;
+  startedAt: number; // performance.now() when the request arrived
+}
+
+interface RowState {
+  generated: number[];
+  decoded: string; // text of `generated`
+  lastMix: AdapterMix | null;
+  finished: boolean;
+  firstTokenAt: number | null;
+  routingMs: number;
+  modelMs: number;
+  samplingMs: number;
+}
+
+export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSettings): AsyncGenerator<BatchEvent> {
+  const { session, tokenizer, signal } = settings;
+  const batchSize = rows.length;
+  const states: RowState[] = rows.map(() => ({
+    generated: [],
+    decoded: '',
+    lastMix: null,
+    finished: false,
+    firstTokenAt: null,
+    routingMs: 0,
+    modelMs: 0,
+    samplingMs: 0,
+  }));
+  const zeroMix: AdapterMix = { adapters: session.pack.adapters.map((a) => a.name), weights: new Float32Array(session.pack.adapters.length) };
+  const vocabSize = session.pack.architecture.vocabSize;
+  const lastTokens = new Int32Array(batchSize);
+  let cache: KvCache | null = null;
+  let mask: Uint8Array | null = null;
+
+  const routingContext = (row: LoopRow, state: RowState, step: number): RoutingRequest => {
+    const tokenIds = [...row.promptIds, ...state.generated];
+    if (row.routingWindow === null) return { text: row.promptText + state.decoded, tokenIds, step };
+    const windowed = tokenIds.slice(Math.max(0, tokenIds.length - row.routingWindow));
+    return { text: tokenizer.decode(windowed), tokenIds: windowed, step };
+  };
+
+  const done = (b: number, reason: FinishReason): BatchEvent => {
+    const row = rows[b]!;
+    const state = states[b]!;
+    state.finished = true;
+    const tail = reason === 'stop' || reason === 'length' ? '' : row.stops.finish(state.decoded).delta;
+    const totalMs = performance.now() - settings.startedAt;
+    const event: DoneEvent = {
+      type: 'done',
+      text: row.stops.update(state.decoded).text,
+      tokenIds: [...state.generated],
+      finishReason: reason,
+      tail,
+      promptTokens: row.promptIds.length,
+      timing: {
+        ttftMs: (state.firstTokenAt ?? performance.now()) - settings.startedAt,
+        totalMs,
+        tokensPerSecond: totalMs > 0 ? (state.generated.length * 1000) / totalMs : 0,
+        routingMs: state.routingMs,
+        modelMs: state.modelMs,
+        samplingMs: state.samplingMs,
+      },
+    };
+    return { ...event, row: b };
+  };
+
+  try {
+    for (let step = 0; states.some((state) => !state.finished); step++) {
+      if (signal?.aborted) break;
+      // ---- route ----
+      const mixes: AdapterMix[] = [];
+      const routingMs = new Float64Array(batchSize);
+      for (let b = 0; b < batchSize; b++) {
+        const row = rows[b]!;
+        const state = states[b]!;
+        if (state.finished) {
+          mixes.push(state.lastMix ?? zeroMix);
+          continue;
+        }
+        const routedAt = performance.now();
+        state.lastMix = await row.planner.mixFor(step, () => routingContext(row, state, step));
+        routingMs[b] = performance.now() - routedAt;
+        state.routingMs += routingMs[b]!;
+        mixes.push(state.lastMix);
+      }
+      // ---- step ----
+      const modelStartedAt = performance.now();
+      await settings.beforeStep?.(mixes);
+      const mix = mixes.map((m) => settings.toCoefficients(m));
+      let input: StepInput;
+      if (settings.kv === 'recompute' || step === 0) {
+        const padded = leftPad(
+          rows.map((row, b) => [...row.promptIds, ...states[b]!.generated]),
+          settings.padTokenId,
+        );
+        input = { ...padded, mix, cache: null, logits: 'last' };
+      } else {
+        mask = extendMask(mask!, batchSize);
+        const positionIds = new Int32Array(batchSize);
+        rows.forEach((row, b) => (positionIds[b] = row.promptIds.length + states[b]!.generated.length - 1));
+        input = { inputIds: lastTokens.slice(), batchSize, sequenceLength: 1, positionIds, attentionMask: mask, mix, cache, logits: 'last' };
+      }
+      cache = null; // consumed by doStep, even if it throws
+      const output = await session.doStep(input);
+      if (settings.kv === 'reuse') {
+        cache = output.cache;
+        if (step === 0) mask = input.attentionMask!;
+      } else {
+        output.cache.dispose();
+      }
+      const modelMs = performance.now() - modelStartedAt;
+      if (signal?.aborted) break;
+      // ---- sample and emit ----
+      for (let b = 0; b < batchSize; b++) {
+        const row = rows[b]!;
+        const state = states[b]!;
+        if (state.finished) {
+          lastTokens[b] = settings.padTokenId;
+          continue;
+        }
+        state.modelMs += modelMs;
+        const sampledAt = performance.now();
+        const tokenId = row.sampler.sample(lastLogitsOfRow(output.logits, b, output.logitsPositions, vocabSize));
+        const samplingMs = performance.now() - sampledAt;
+        state.samplingMs += samplingMs;
+        state.firstTokenAt ??= performance.now();
+        lastTokens[b] = tokenId;
+        if (settings.eosTokenIds.has(tokenId)) {
+          yield done(b, 'eos');
+          continue;
+        }
+        state.generated.push(tokenId);
+        state.decoded = tokenizer.decode(state.generated);
+        const update = row.stops.update(state.decoded);
+        let delta = update.delta;
+        let reason: FinishReason | null = update.stopped ? 'stop' : null;
+        if (reason === null && state.generated.length >= row.maxNewTokens) {
+          delta += row.stops.finish(state.decoded).delta;
+          reason = 'length';
+        }
+        yield {
+          type: 'token',
+          row: b,
+          tokenId,
+          text: delta,
+          mix: state.lastMix!,
+          step,
+          timing: { routingMs: routingMs[b]!, modelMs, samplingMs },
+        };
+        if (reason !== null) yield done(b, reason);
+      }
+    }
+    for (let b = 0; b < batchSize; b++) if (!states[b]!.finished) yield done(b, 'aborted');
+  } finally {
+    cache?.dispose();
+  }
+}

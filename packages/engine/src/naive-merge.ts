@@ -1,0 +1,64 @@
+// The per-token weight merge of the paper's loop, kept so that `naive` mode pays its real cost:
+// every token, for every module of every adapter, PEFT 0.4.0 `add_weighted_adapter(..., 'linear')`
+// (A_new = Σ w_i s_i A_i, B_new = Σ B_i) through @lora-tle/mixing's offline merge.
+//
+// Honest note: the merged factors are computed and then dropped — the forward itself runs the pack
+// with run-time mixing coefficients. For a pack built with the `linear-peft0.4` combination those
+// coefficients give exactly the merged adapter (mixing/combination.ts: A-side w_i s_i, B-side 1), so
+// naive and fast modes compute the same function and differ only in cost. For a `cat` or `linear`
+// pack, naive mode's forward is that pack's mixture, not the PEFT-0.4 merge (the DoneEvent of a
+// naive run cannot tell; the caller picks the pack). Not a merge implementation: mixing owns that.
+
+import type { AdapterMix, LoraModuleWeights, ModulePath } from '@lora-tle/spec';
+import { LoraTleError } from '@lora-tle/spec';
+import { mergeModule } from '@lora-tle/mixing';
+
+type AdapterWeights = readonly (readonly LoraModuleWeights[])[];
+
+export interface NaiveMerger {
+  /** Merges every module under the mixture's weights; returns the number of modules merged. */
+  merge(mix: AdapterMix): number;
+}
+
+interface ModuleGroup {
+  module: ModulePath;
+  adapterIndices: number[]; // which adapters have this module
+  modules: LoraModuleWeights[];
+}
+
+export async function createNaiveMerger(
+  source: AdapterWeights | (() => Promise<AdapterWeights>) | undefined,
+  packAdapters: readonly string[],
+): Promise<NaiveMerger> {
+  if (!source) {
+    throw new LoraTleError(
+      'E_INVALID_ARGUMENT',
+      'naive mode merges the adapter weights every token and needs them: pass adapterWeights (one LoraModuleWeights list per adapter, pack order) to createEngine',
+    );
+  }
+  const adapters = typeof source === 'function' ? await source() : source;
+  if (adapters.length !== packAdapters.length) {
+    throw new LoraTleError(
+      'E_INVALID_ARGUMENT',
+      `naive mode got weights for ${adapters.length} adapters but the pack has ${packAdapters.length} (${packAdapters.join(', ')}); pass them in pack order`,
+    );
+  }
+  const groups = new Map<ModulePath, ModuleGroup>();
+  adapters.forEach((modules, adapterIndex) => {
+    for (const module of modules) {
+      let group = groups.get(module.module);
+      if (!group) groups.set(module.module, (group = { module: module.module, adapterIndices: [], modules: [] }));
+      group.adapterIndices.push(adapterIndex);
+      group.modules.push(module);
+    }
+  });
+  return {
+    merge(mix) {
+      for (const group of groups.values()) {
+        const weights = group.adapterIndices.map((index) => mix.weights[index]!);
+        mergeModule(group.modules, weights, 'linear-peft0.4');
+      }
+      return groups.size;
+    },
+  };
+}

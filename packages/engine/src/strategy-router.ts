@@ -1,0 +1,40 @@
+// A ContextRouter made of the spec pieces: an Embedder, one TaskProfile per adapter and a
+// RoutingStrategy (embed the context text, then strategy.doRoute). Use it when you hold those
+// pieces; a Router object from @lora-tle/router can be passed to the engine through the same seam.
+// Not a strategy itself and not a profile builder.
+
+import type { Embedder, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
+import { LoraTleError } from '@lora-tle/spec';
+import type { ContextRouter } from './routing-mode.js';
+
+export interface StrategyRouterParts {
+  embedder: Embedder;
+  profiles: readonly TaskProfile[]; // one per adapter
+  strategy: RoutingStrategy;
+}
+
+export function createStrategyRouter({ embedder, profiles, strategy }: StrategyRouterParts): ContextRouter {
+  const adapters = profiles.map((profile) => profile.adapter);
+  for (const profile of profiles) {
+    const sameId = profile.embedder.id === embedder.id;
+    const sameSettings = JSON.stringify(sortedEntries(profile.embedder.settings)) === JSON.stringify(sortedEntries(embedder.settings));
+    if (!sameId || !sameSettings) {
+      throw new LoraTleError(
+        'E_PROFILE_EMBEDDER',
+        `the profile of adapter "${profile.adapter}" was made by embedder "${profile.embedder.id}" with other settings than ` +
+          `the "${embedder.id}" embedder in use; rebuild the profile with this embedder (lora-tle profile)`,
+      );
+    }
+  }
+  return {
+    adapters,
+    async route({ text, tokenIds, step }) {
+      const [embedding] = await embedder.embed([text]);
+      return strategy.doRoute({ context: { text, tokenIds, embedding: embedding!, step }, profiles, adapters });
+    },
+  };
+}
+
+function sortedEntries(settings: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(settings).sort(([left], [right]) => left.localeCompare(right));
+}
