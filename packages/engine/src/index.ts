@@ -30,3 +30,4 @@ export { createStrategyRouter, type StrategyRouterParts } from './strategy-route
 export { argmax, createSampler, mulberry32, resolveSampling, type Sampler, type SamplingOptions } from './sampling.js';
 export { fitPromptToContext, type TruncatePolicy } from './context-policy.js';
 export { StopStringStream } from './text-stream.js';
+export { contextRouterFrom, engineTokenizerFrom } from './seams.js';
