@@ -56,63 +56,54 @@ export function matmul(left: Matrix, right: Matrix): Matrix {
 export function householderQr(m: Matrix): { q: Matrix; r: Matrix } {
   const { rows, cols } = m;
   const k = Math.min(rows, cols);
-  const work = matrix(rows, cols, m.values); // becomes R in its top k rows
-  const w = work.values;
-  const reflectors: Float64Array[] = []; // v_j (rows - j,), unit length or all zero
+  // Work column by column (each column contiguous): the reflector loops then stream through memory.
+  const columns = Array.from({ length: cols }, (_, c) => {
+    const column = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) column[i] = m.values[i * cols + c]!;
+    return column;
+  });
+  const reflectors: Float64Array[] = []; // v_j (rows,), zero above j, unit length or all zero
   for (let j = 0; j < k; j++) {
-    const length = rows - j;
-    const v = new Float64Array(length);
+    const x = columns[j]!;
     let norm = 0;
-    for (let i = 0; i < length; i++) {
-      v[i] = w[(j + i) * cols + j]!;
-      norm += v[i]! * v[i]!;
-    }
+    for (let i = j; i < rows; i++) norm += x[i]! * x[i]!;
     norm = Math.sqrt(norm);
-    if (norm === 0) {
-      reflectors.push(v); // column already zero below the diagonal: identity reflector
-      continue;
-    }
-    const x0 = v[0]!;
-    const alpha = x0 >= 0 ? -norm : norm; // -sign(x0)·‖x‖ avoids cancellation
-    v[0] = x0 - alpha;
-    let vNorm = 0;
-    for (let i = 0; i < length; i++) vNorm += v[i]! * v[i]!;
-    vNorm = Math.sqrt(vNorm);
-    if (vNorm === 0) {
-      reflectors.push(new Float64Array(length));
-      continue;
-    }
-    for (let i = 0; i < length; i++) v[i]! /= vNorm;
-    applyReflector(w, cols, j, v, j, cols);
+    const v = new Float64Array(rows);
     reflectors.push(v);
+    if (norm === 0) continue; // already zero below the diagonal: identity reflector
+    const alpha = x[j]! >= 0 ? -norm : norm; // −sign(x_j)·‖x‖ avoids cancellation
+    v[j] = x[j]! - alpha;
+    for (let i = j + 1; i < rows; i++) v[i] = x[i]!;
+    let vNorm = 0;
+    for (let i = j; i < rows; i++) vNorm += v[i]! * v[i]!;
+    vNorm = Math.sqrt(vNorm);
+    if (vNorm === 0) continue;
+    for (let i = j; i < rows; i++) v[i]! /= vNorm;
+    for (let c = j; c < cols; c++) reflect(columns[c]!, v, j);
   }
   const r = matrix(k, cols);
   for (let i = 0; i < k; i++) {
-    for (let j = i; j < cols; j++) r.values[i * cols + j] = w[i * cols + j]!;
+    for (let c = i; c < cols; c++) r.values[i * cols + c] = columns[c]![i]!;
   }
   // Q = H_0 H_1 … H_{k-1} applied to the first k columns of the identity, right to left.
+  const qColumns = Array.from({ length: k }, (_, c) => {
+    const column = new Float64Array(rows);
+    column[c] = 1;
+    return column;
+  });
+  for (let j = k - 1; j >= 0; j--) for (const column of qColumns) reflect(column, reflectors[j]!, j);
   const q = matrix(rows, k);
-  for (let i = 0; i < k; i++) q.values[i * k + i] = 1;
-  for (let j = k - 1; j >= 0; j--) applyReflector(q.values, k, j, reflectors[j]!, 0, k);
+  qColumns.forEach((column, c) => column.forEach((value, i) => (q.values[i * k + c] = value)));
   return { q, r };
 }
 
-/** Rows firstRow.. of a (·, stride) matrix, columns [fromCol, toCol): X ← (I − 2 v vᵀ) X. */
-function applyReflector(
-  values: Float64Array,
-  stride: number,
-  firstRow: number,
-  v: Float64Array,
-  fromCol: number,
-  toCol: number,
-): void {
-  for (let c = fromCol; c < toCol; c++) {
-    let dot = 0;
-    for (let i = 0; i < v.length; i++) dot += v[i]! * values[(firstRow + i) * stride + c]!;
-    if (dot === 0) continue;
-    dot *= 2;
-    for (let i = 0; i < v.length; i++) values[(firstRow + i) * stride + c]! -= dot * v[i]!;
-  }
+/** x ← (I − 2 v vᵀ) x, with v zero before index `from`. */
+function reflect(x: Float64Array, v: Float64Array, from: number): void {
+  let dot = 0;
+  for (let i = from; i < x.length; i++) dot += v[i]! * x[i]!;
+  if (dot === 0) return;
+  dot *= 2;
+  for (let i = from; i < x.length; i++) x[i]! -= dot * v[i]!;
 }
 
 // ---- one-sided Jacobi SVD ----
@@ -133,25 +124,32 @@ export function jacobiSvd(m: Matrix): { u: Matrix; s: Float64Array; v: Matrix; u
     return { u: swapped.v, s: swapped.s, v: swapped.u, us };
   }
   const { rows, cols } = m;
-  const work = matrix(rows, cols, m.values); // columns are rotated until mutually orthogonal
-  const w = work.values;
-  const rotations = matrix(cols, cols);
-  const rv = rotations.values;
-  for (let i = 0; i < cols; i++) rv[i * cols + i] = 1;
+  // Hestenes: rotate pairs of columns (kept contiguous) until all are mutually orthogonal; the
+  // same rotations applied to the identity give V.
+  const columns = Array.from({ length: cols }, (_, c) => {
+    const column = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) column[i] = m.values[i * cols + c]!;
+    return column;
+  });
+  const rotations = Array.from({ length: cols }, (_, c) => {
+    const column = new Float64Array(cols);
+    column[c] = 1;
+    return column;
+  });
   const maxSweeps = 80;
   for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let rotated = false;
     for (let p = 0; p < cols - 1; p++) {
+      const xp = columns[p]!;
       for (let q = p + 1; q < cols; q++) {
+        const xq = columns[q]!;
         let alpha = 0;
         let beta = 0;
         let gamma = 0;
         for (let i = 0; i < rows; i++) {
-          const wp = w[i * cols + p]!;
-          const wq = w[i * cols + q]!;
-          alpha += wp * wp;
-          beta += wq * wq;
-          gamma += wp * wq;
+          alpha += xp[i]! * xp[i]!;
+          beta += xq[i]! * xq[i]!;
+          gamma += xp[i]! * xq[i]!;
         }
         if (gamma === 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
         rotated = true;
@@ -159,18 +157,13 @@ export function jacobiSvd(m: Matrix): { u: Matrix; s: Float64Array; v: Matrix; u
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
-        rotateColumns(w, rows, cols, p, q, c, s);
-        rotateColumns(rv, cols, cols, p, q, c, s);
+        rotate(xp, xq, c, s);
+        rotate(rotations[p]!, rotations[q]!, c, s);
       }
     }
     if (!rotated) break;
   }
-  const norms = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) {
-    let sum = 0;
-    for (let i = 0; i < rows; i++) sum += w[i * cols + j]! * w[i * cols + j]!;
-    norms[j] = Math.sqrt(sum);
-  }
+  const norms = columns.map((column) => Math.sqrt(column.reduce((sum, value) => sum + value * value, 0)));
   const order = Array.from({ length: cols }, (_, j) => j).sort((x, y) => norms[y]! - norms[x]! || x - y);
   const u = matrix(rows, cols);
   const us = matrix(rows, cols);
@@ -178,24 +171,25 @@ export function jacobiSvd(m: Matrix): { u: Matrix; s: Float64Array; v: Matrix; u
   const s = new Float64Array(cols);
   order.forEach((source, target) => {
     const sigma = norms[source]!;
+    const column = columns[source]!;
+    const rotation = rotations[source]!;
     s[target] = sigma;
     for (let i = 0; i < rows; i++) {
-      const value = w[i * cols + source]!;
-      us.values[i * cols + target] = value;
-      u.values[i * cols + target] = sigma > 0 ? value / sigma : 0;
+      us.values[i * cols + target] = column[i]!;
+      u.values[i * cols + target] = sigma > 0 ? column[i]! / sigma : 0;
     }
-    for (let i = 0; i < cols; i++) v.values[i * cols + target] = rv[i * cols + source]!;
+    for (let i = 0; i < cols; i++) v.values[i * cols + target] = rotation[i]!;
   });
   return { u, s, v, us };
 }
 
-/** Columns p, q of a (rows, stride) matrix: (x_p, x_q) ← (c·x_p − s·x_q, s·x_p + c·x_q). */
-function rotateColumns(values: Float64Array, rows: number, stride: number, p: number, q: number, c: number, s: number): void {
-  for (let i = 0; i < rows; i++) {
-    const xp = values[i * stride + p]!;
-    const xq = values[i * stride + q]!;
-    values[i * stride + p] = c * xp - s * xq;
-    values[i * stride + q] = s * xp + c * xq;
+/** (x, y) ← (c·x − s·y, s·x + c·y). */
+function rotate(x: Float64Array, y: Float64Array, c: number, s: number): void {
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i]!;
+    const yi = y[i]!;
+    x[i] = c * xi - s * yi;
+    y[i] = s * xi + c * yi;
   }
 }
 
