@@ -13,3 +13,7 @@ export * from './file-set.js';
 export * from './llama-config.js';
 export * from './llama-weights.js';
 export * from './checkpoint.js';
+export * from './peft-config.js';
+export * from './peft-keys.js';
+export * from './peft-adapter.js';
+export * from './peft-encode.js';

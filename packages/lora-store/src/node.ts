@@ -6,3 +6,4 @@ export * from './node/atomic-write.js';
 export * from './node/safetensors-file.js';
 export * from './node/directory-file-set.js';
 export * from './node/checkpoint-dir.js';
+export * from './node/peft-dir.js';
