@@ -1,6 +1,7 @@
 // @lora-tle/backend-node: run lora-tle model packs on onnxruntime-node (cpu; other execution
 // providers through options).
 export { createNodeBackend, type NodeBackendOptions } from './node-backend.js';
+export { EXECUTION_PROVIDERS, NODE_DEVICES, preflightDevice, type NodeDevice } from './execution-providers.js';
 export { NODE_BACKEND_ID } from './node-kv-cache.js';
 export { readPack, type LoadedPack } from './pack-manifest.js';
 export { listExternalData, type ExternalDataReference } from './external-data-index.js';

@@ -9,7 +9,7 @@ import { createNodeBackend } from './index.js';
 import { buildPack, maxAbsDifference, mix, tempDirs } from './test-support.js';
 
 const dirs = tempDirs('mixing');
-const backend = createNodeBackend({ intraOpNumThreads: 1 });
+const backend = createNodeBackend({ threads: 1 });
 const model = createRandomLlama({ numKvHeads: 1, tieWordEmbeddings: true }, 5);
 const arch = model.architecture;
 const adapters = [

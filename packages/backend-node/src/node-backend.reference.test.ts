@@ -10,7 +10,7 @@ import { buildPack, maxAbsDifference, mix, referenceSequence, tempDirs } from '.
 
 const dirs = tempDirs('reference');
 afterAll(() => dirs.cleanup());
-const backend: Backend = createNodeBackend({ intraOpNumThreads: 1 });
+const backend: Backend = createNodeBackend({ threads: 1 });
 const TOLERANCE = 1e-4;
 
 interface Case {

@@ -22,6 +22,8 @@ export class NodeSession implements BackendSession {
     readonly pack: PackManifest,
     readonly device: string,
     private readonly session: InferenceSession,
+    /** 'gpu-buffer' on WebGPU: present.* stay on the device, so every output must be fetched. */
+    private readonly kvLocation: 'cpu' | 'gpu-buffer' = 'cpu',
   ) {}
 
   async doStep(input: StepInput): Promise<StepOutput> {
@@ -85,7 +87,7 @@ export class NodeSession implements BackendSession {
     // ---- run (blocks the event loop in Node even though it returns a promise) ----
     let results: InferenceSession.OnnxValueMapType;
     try {
-      results = await this.session.run(feeds, fetches);
+      results = this.kvLocation === 'gpu-buffer' ? await this.session.run(feeds) : await this.session.run(feeds, fetches);
     } catch (cause) {
       throw new LoraTleError('E_BACKEND_RUN', `onnxruntime failed to run the step: ${(cause as Error).message}`, { cause });
     }

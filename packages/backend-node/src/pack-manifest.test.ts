@@ -9,7 +9,7 @@ import { createNodeBackend, listExternalData } from './index.js';
 import { buildPack, mix, tempDirs } from './test-support.js';
 
 const dirs = tempDirs('manifest');
-const backend = createNodeBackend({ intraOpNumThreads: 1 });
+const backend = createNodeBackend({ threads: 1 });
 const model = createRandomLlama({ numLayers: 1 }, 9);
 const adapters = [createRandomAdapter(model.architecture, { name: 'x', rank: 2, targets: ['q_proj'] }, 4)];
 let packDir = '';
