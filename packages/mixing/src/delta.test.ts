@@ -24,6 +24,12 @@ describe('loraDelta', () => {
     expect(Array.from(delta)).toEqual([1.5, 2, 3, 4]);
   });
 
+  it('refuses NaN or infinite factor values', () => {
+    const b = equalRank[0]!.b.slice();
+    b[4] = Number.NaN;
+    expect(() => loraDelta({ ...equalRank[0]!, b })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
+  });
+
   it('refuses factors whose length does not match rank and features', () => {
     const bad = { ...equalRank[0]!, a: new Float32Array(5) };
     expect(() => loraDelta(bad)).toThrow(expect.objectContaining({ code: 'E_ADAPTER_SHAPE' }));

@@ -6,7 +6,10 @@
 import { LoraTleError, type Combination, type LoraModuleWeights } from '@lora-tle/spec';
 import { bakedScales, mixCoefficients, sharesRankSpace } from './combination.js';
 
-/** Throws E_ADAPTER_SHAPE unless every module has consistent (r, in) / (out, r) factors of one (out, in). */
+/**
+ * Throws E_ADAPTER_SHAPE unless every module has consistent (r, in) / (out, r) factors of one
+ * (out, in), and E_INVALID_ARGUMENT for a NaN or infinite factor value.
+ */
 export function checkModuleShapes(modules: readonly LoraModuleWeights[], what: string): { inFeatures: number; outFeatures: number } {
   if (modules.length === 0) throw new LoraTleError('E_INVALID_ARGUMENT', `${what}: no adapters given; pass at least one LoRA module`);
   const first = modules[0]!;
@@ -20,6 +23,12 @@ export function checkModuleShapes(modules: readonly LoraModuleWeights[], what: s
         'E_ADAPTER_SHAPE',
         `${where}: A has ${module.a.length} values and B ${module.b.length}, expected A (${module.rank}, ${module.inFeatures}) and B (${module.outFeatures}, ${module.rank}); the adapter file does not match its config`,
       );
+    }
+    for (const [side, values] of [['A', module.a], ['B', module.b]] as const) {
+      const bad = values.findIndex((value) => !Number.isFinite(value));
+      if (bad >= 0) {
+        throw new LoraTleError('E_INVALID_ARGUMENT', `${where}: ${side} holds ${values[bad]} at index ${bad}; the adapter weights are corrupt (re-export or re-train it)`);
+      }
     }
     if (module.inFeatures !== first.inFeatures || module.outFeatures !== first.outFeatures) {
       throw new LoraTleError(

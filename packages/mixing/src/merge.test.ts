@@ -83,6 +83,46 @@ describe('svd merge', () => {
   });
 });
 
+describe('merge equivalences (STYLE.md)', () => {
+  it('one-hot weights give that adapter alone (cat, linear, svd with r_new ≥ r_i)', () => {
+    for (const combination of ['cat', 'linear', 'svd'] as const) {
+      for (let i = 0; i < equalRank.length; i++) {
+        const oneHot = equalRank.map((_, j) => (j === i ? 1 : 0));
+        const merged = mergeModule(equalRank, oneHot, combination);
+        expect(relativeError(loraDelta(merged), loraDelta(equalRank[i]!)), `${combination} ${i}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('all-zero weights give ΔW = 0 for every combination', () => {
+    for (const combination of ['cat', 'linear', 'linear-peft0.4', 'svd', 'svd-peft0.4'] as const) {
+      expect(loraDelta(mergeModule(equalRank, [0, 0, 0], combination)).every((value) => value === 0), combination).toBe(true);
+    }
+  });
+
+  it('permuting adapters with their weights leaves ΔW unchanged for every combination', () => {
+    const order = [1, 2, 0];
+    for (const combination of ['cat', 'linear', 'linear-peft0.4', 'svd', 'svd-peft0.4'] as const) {
+      const reference = loraDelta(mergeModule(equalRank, weights, combination));
+      const permuted = loraDelta(mergeModule(order.map((i) => equalRank[i]!), order.map((i) => weights[i]!), combination));
+      expect(relativeError(permuted, reference), combination).toBeLessThan(1e-5);
+    }
+  });
+
+  it('svd copes with Σ r_i larger than out and in (wide and tall stacks)', () => {
+    const small = { inFeatures: 5, outFeatures: 4 };
+    const many = [3, 3, 2].map((rank, i) => randomLoraModule({ ...small, rank, scaling: 1 + i, seed: 60 + i }));
+    const w = [0.5, -0.7, 0.9];
+    const exact = new Float64Array(20);
+    many.forEach((module, i) => loraDelta(module).forEach((value, k) => (exact[k]! += w[i]! * value)));
+    const full = mergeModule(many, w, 'svd', { rank: 4 }); // min(out, in) = 4: full rank
+    expect(relativeError(loraDelta(full), exact)).toBeLessThan(1e-5);
+    const padded = mergeModule(many, w, 'svd', { rank: 6 }); // more than available: zero padding
+    expect(padded.rank).toBe(6);
+    expect(relativeError(loraDelta(padded), exact)).toBeLessThan(1e-5);
+  });
+});
+
 describe('merge rules', () => {
   it('linear and linear-peft0.4 refuse unequal ranks with E_RANK_MISMATCH', () => {
     for (const combination of ['linear', 'linear-peft0.4'] as const) {
