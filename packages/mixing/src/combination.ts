@@ -41,6 +41,12 @@ export function sharesRankSpace(combination: OfflineCombination): boolean {
   return combination === 'linear' || combination === 'linear-peft0.4';
 }
 
+/** sign(x)·√|x| with sign(0) = +1, as PEFT's 'linear' puts it on the A side (√|x| goes on B). */
+export function signedSqrt(x: number): number {
+  const root = Math.sqrt(Math.abs(x));
+  return x >= 0 ? root : -root;
+}
+
 /** Per-sequence coefficients a (N,), b (N,) for routing weights w (N,). */
 export function mixCoefficients(weights: ArrayLike<number>, combination: Combination): MixCoefficients {
   assertRuntimeCombination(combination);
@@ -54,9 +60,8 @@ export function mixCoefficients(weights: ArrayLike<number>, combination: Combina
     }
     if (combination === 'linear') {
       // a_i · sign(s_i)√|s_i| = sign(w_i s_i)√|w_i s_i|,  b_i · √|s_i| = √|w_i s_i|
-      const root = Math.sqrt(Math.abs(w));
-      a[i] = w >= 0 ? root : -root;
-      b[i] = root;
+      a[i] = signedSqrt(w);
+      b[i] = Math.sqrt(Math.abs(w));
     } else {
       // cat and linear-peft0.4: the weight goes on the A side, B is unweighted
       a[i] = w;
@@ -78,8 +83,7 @@ export function bakedScales(combination: Combination, scaling: number): BakedSca
     throw new LoraTleError('E_ADAPTER_CONFIG', `LoRA scaling must be finite, got ${scaling}; check lora_alpha and r`);
   }
   if (combination === 'linear') {
-    const root = Math.sqrt(Math.abs(scaling));
-    return { aSide: scaling >= 0 ? root : -root, bSide: root };
+    return { aSide: signedSqrt(scaling), bSide: Math.sqrt(Math.abs(scaling)) };
   }
   return { aSide: scaling, bSide: 1 };
 }

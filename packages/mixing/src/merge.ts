@@ -12,7 +12,7 @@
 // merges as linear, as in PEFT. Not here: reading/writing adapter files (lora-store).
 
 import { LoraTleError, type LoraAdapterConfig, type LoraModuleWeights, type OfflineCombination } from '@lora-tle/spec';
-import { assertOfflineCombination, sharesRankSpace } from './combination.js';
+import { assertOfflineCombination, sharesRankSpace, signedSqrt } from './combination.js';
 import { checkModuleShapes, checkWeights, requireEqualRanks } from './delta.js';
 import { truncatedSvdOfSum } from './merge-svd.js';
 import { loraScaling } from './scaling.js';
@@ -137,9 +137,8 @@ export function mergeModule(
     const b = new Float64Array(outFeatures * r); // (out, r)
     modules.forEach((module, i) => {
       const k = coefficients[i]!;
-      const root = Math.sqrt(Math.abs(k));
-      const aScale = effective === 'linear' ? (k >= 0 ? root : -root) : k;
-      const bScale = effective === 'linear' ? root : 1;
+      const aScale = effective === 'linear' ? signedSqrt(k) : k;
+      const bScale = effective === 'linear' ? Math.sqrt(Math.abs(k)) : 1;
       for (let j = 0; j < a.length; j++) a[j]! += aScale * module.a[j]!;
       for (let j = 0; j < b.length; j++) b[j]! += bScale * module.b[j]!;
     });
