@@ -6,3 +6,4 @@ export { modulePath, moduleShape } from './llama-source.js';
 export { GRAPH_IO } from './graph-io.js';
 export { OPSET, IR_VERSION } from './decoder-graph.js';
 export { createRandomAdapter, createRandomLlama, TINY_ARCHITECTURE, type RandomAdapterSpec, type RandomLlama } from './random-llama.js';
+export { buildModelPack, type BuildPackOptions } from './build-pack.js';

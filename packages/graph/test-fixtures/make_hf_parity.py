@@ -96,7 +96,8 @@ def main():
     save_file(tensors, os.path.join(OUT, "reference.safetensors"))
     with open(os.path.join(OUT, "reference.json"), "w") as handle:
         json.dump({"prompt": PROMPT, "steps": STEPS, "adapters": list(adapters), "mix_weights": MIX_WEIGHTS,
-                   "cases": list(results), "torch": torch.__version__, "note": "logits from full recompute per step, fp32, eager attention"}, handle, indent=2)
+                   "cases": list(results),
+                   "greedy_ids": {name: ids.tolist() for name, (_, _, ids) in results.items()}, "torch": torch.__version__, "note": "logits from full recompute per step, fp32, eager attention"}, handle, indent=2)
     print("wrote", OUT, {name: ids.tolist()[:6] for name, (_, _, ids) in results.items()})
 
 
