@@ -17,3 +17,5 @@ export * from './peft-config.js';
 export * from './peft-keys.js';
 export * from './peft-adapter.js';
 export * from './peft-encode.js';
+export * from './store-manifest.js';
+export * from './profile-encode.js';

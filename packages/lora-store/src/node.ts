@@ -7,3 +7,6 @@ export * from './node/safetensors-file.js';
 export * from './node/directory-file-set.js';
 export * from './node/checkpoint-dir.js';
 export * from './node/peft-dir.js';
+export * from './node/adapter-hash.js';
+export * from './node/adapter-store.js';
+export * from './node/store-profiles.js';
