@@ -4,5 +4,6 @@
 import type { CliCommand } from './command.js';
 import { inspectCommand } from './inspect.js';
 import { mergeCommand } from './merge.js';
+import { generateCommand } from './generate.js';
 
-export const COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand];
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, generateCommand];

@@ -1,0 +1,146 @@
+// `lora-tle generate`: one prompt through the engine, streamed to stdout (or one JSON object with
+// --json: text, token ids, per-step weights, timing). Without --pack/--store it runs the embedded
+// tiny-tle default; with --pack alone the modes that need no router work (base, uniform,
+// adapter:<name>). Ctrl-C stops generation cleanly. Not the engine (packages/engine).
+
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { needsRouter, parseRoutingMode, type DoneEvent, type GenerateRequest, type KvPolicy, type TokenEvent } from '@lora-tle/engine';
+import { LoraTleError } from '@lora-tle/spec';
+import { ensureEmbeddedDefault } from '../embedded-default.js';
+import { openGenerationRuntime } from '../generation-runtime.js';
+import { collect, parseFiniteNumber, parsePositiveInteger } from '../options.js';
+import type { Terminal } from '../terminal.js';
+import type { CliCommand } from './command.js';
+
+interface GenerateFlags {
+  pack?: string;
+  store?: string;
+  prompt?: string;
+  promptFile?: string;
+  mode?: string;
+  strategy: string;
+  embedder: string;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed: number;
+  kv: KvPolicy;
+  stop?: string[];
+  truncate?: 'left';
+  window?: number;
+  json?: boolean;
+}
+
+function readPrompt(flags: GenerateFlags): string {
+  if (flags.prompt !== undefined && flags.promptFile !== undefined) {
+    throw new LoraTleError('E_USAGE', 'pass either --prompt or --prompt-file, not both');
+  }
+  if (flags.promptFile !== undefined) {
+    try {
+      return readFileSync(flags.promptFile, 'utf8');
+    } catch (cause) {
+      throw new LoraTleError('E_NOT_FOUND', `cannot read --prompt-file ${flags.promptFile}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  if (flags.prompt === undefined) throw new LoraTleError('E_USAGE', 'give the text to continue with --prompt <text> or --prompt-file <path>');
+  return flags.prompt;
+}
+
+/** Weights as {adapter: w}, rounded to 4 decimals for printing. */
+export function weightRecord(adapters: readonly string[], weights: Float32Array): Record<string, number> {
+  return Object.fromEntries(adapters.map((name, i) => [name, Math.round(weights[i]! * 1e4) / 1e4]));
+}
+
+export async function runGenerate(flags: GenerateFlags, terminal: Terminal): Promise<void> {
+  const prompt = readPrompt(flags);
+  let packDir = flags.pack;
+  let storeDir = flags.store ?? null;
+  if (packDir === undefined) {
+    if (storeDir !== null) throw new LoraTleError('E_USAGE', '--store needs --pack (the model pack whose adapters the store profiles); omit both for the embedded default');
+    const embedded = await ensureEmbeddedDefault(terminal);
+    packDir = embedded.packDir;
+    storeDir = embedded.storeDir;
+  }
+  const mode = parseRoutingMode(flags.mode ?? (storeDir ? 'token' : 'base'));
+  if (needsRouter(mode) && !storeDir) {
+    throw new LoraTleError('E_USAGE', `--mode ${flags.mode} routes between adapters and needs --store <dir> with their profiles; with --pack alone use base, uniform or adapter:<name>`);
+  }
+  const runtime = await openGenerationRuntime({ packDir, storeDir: needsRouter(mode) ? storeDir : null, embedder: flags.embedder, strategy: flags.strategy });
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    const request: GenerateRequest = {
+      prompt,
+      mode,
+      maxNewTokens: flags.maxNewTokens,
+      sampling: { temperature: flags.temperature, topP: flags.topP, topK: flags.topK, seed: flags.seed },
+      kv: flags.kv,
+      stop: flags.stop ?? [],
+      truncate: flags.truncate ?? 'none',
+      routingWindow: flags.window,
+    };
+    const steps: TokenEvent[] = [];
+    let done: DoneEvent | null = null;
+    for await (const event of runtime.engine.generate(request, { signal: controller.signal })) {
+      if (event.type === 'token') {
+        steps.push(event);
+        if (!flags.json) terminal.stdout(event.text);
+      } else {
+        done = event;
+      }
+    }
+    if (!done) throw new LoraTleError('E_ABORTED', 'generation ended without a result');
+    const adapters = runtime.engine.adapters;
+    if (flags.json) {
+      terminal.stdout(
+        `${JSON.stringify({
+          text: done.text,
+          tokenIds: done.tokenIds,
+          finishReason: done.finishReason,
+          steps: steps.map((step) => ({ tokenId: step.tokenId, text: step.text, weights: weightRecord(adapters, step.mix.weights) })),
+          timing: done.timing,
+        })}\n`,
+      );
+    } else {
+      terminal.stdout(`${done.tail}\n`);
+      const { timing } = done;
+      terminal.stderr(
+        terminal.errorColors.dim(
+          `${done.tokenIds.length} tokens, ${done.finishReason}, ${timing.tokensPerSecond.toFixed(1)} tok/s, first token ${timing.ttftMs.toFixed(0)} ms ` +
+            `(model ${timing.modelMs.toFixed(0)} ms, routing ${timing.routingMs.toFixed(0)} ms, sampling ${timing.samplingMs.toFixed(0)} ms; ${runtime.session.device})\n`,
+        ),
+      );
+    }
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+    await runtime.close();
+  }
+}
+
+export const generateCommand: CliCommand = {
+  name: 'generate',
+  create: ({ terminal }) =>
+    new Command('generate')
+      .description('generate text with token-level routing of LoRA adapters (the embedded tiny-tle default without --pack)')
+      .option('--pack <dir>', 'model pack directory (lora-tle build); default: the embedded tiny-tle pack')
+      .option('--store <dir>', 'adapter store with routing profiles (needed by token, prompt and every:k modes)')
+      .option('--prompt <text>', 'the text to continue')
+      .option('--prompt-file <path>', 'read the prompt from a file')
+      .option('--mode <mode>', 'token | prompt | every:<k> | base | uniform | adapter:<name> (default: token with a store, else base)')
+      .option('--strategy <spec>', 'routing strategy: paper, softmax[:T], top-k:<k>, knn, uniform, base, fixed:<adapter>', 'paper')
+      .option('--embedder <name>', 'context embedder', 'hashing')
+      .option('--max-new-tokens <n>', 'tokens to generate at most', (value) => parsePositiveInteger('--max-new-tokens', value), 64)
+      .option('--temperature <t>', '0 = greedy', (value) => parseFiniteNumber('--temperature', value), 0)
+      .option('--top-p <p>', 'nucleus sampling mass in (0, 1]', (value) => parseFiniteNumber('--top-p', value), 1)
+      .option('--top-k <k>', 'sample among the k likeliest tokens (0 = all)', (value) => parseFiniteNumber('--top-k', value), 0)
+      .option('--seed <n>', 'sampling seed', (value) => parseFiniteNumber('--seed', value), 0)
+      .addOption(new Option('--kv <policy>', 'reuse: each token K/V kept; recompute: rerun the sequence every token (paper)').choices(['reuse', 'recompute']).default('reuse'))
+      .option('--stop <text>', 'stop before this text (repeatable)', collect)
+      .addOption(new Option('--truncate <side>', 'keep the end of a prompt longer than the context').choices(['left']))
+      .option('--window <tokens>', 'the router sees only the last W tokens', (value) => parsePositiveInteger('--window', value))
+      .option('--json', 'print one JSON object: text, tokenIds, steps with weights, timing')
+      .action((flags: GenerateFlags) => runGenerate(flags, terminal)),
+};

@@ -1,0 +1,58 @@
+// What `generate` and `demo` run on: a model pack loaded by backend-node, its tokenizer, and —
+// when an adapter store is given — a router over the store's profiles (embedder + strategy).
+// Returns an engine ready to stream. Not a command (no option parsing, no output).
+
+import { dirname, join } from 'node:path';
+import { createNodeBackend } from '@lora-tle/backend-node';
+import { contextRouterFrom, createEngine, engineTokenizerFrom, type ContextRouter, type Engine } from '@lora-tle/engine';
+import { createHashingEmbedder, createRouter } from '@lora-tle/router';
+import type { BackendSession, Embedder } from '@lora-tle/spec';
+import { LoraTleError } from '@lora-tle/spec';
+import { loadTokenizerFromDir } from '@lora-tle/tokenizer';
+import { loadStoreProfiles } from './store-profiles.js';
+
+export interface RuntimeOptions {
+  packDir: string;
+  storeDir?: string | null;
+  embedder?: string; // default 'hashing'
+  strategy?: string; // default 'paper'
+}
+
+export interface GenerationRuntime {
+  engine: Engine;
+  session: BackendSession;
+  router: ContextRouter | null;
+  close(): Promise<void>;
+}
+
+/** The embedders the CLI can make from a name. */
+export function createEmbedderByName(name: string): Embedder {
+  if (name === 'hashing') return createHashingEmbedder();
+  throw new LoraTleError(
+    'E_EMBEDDER',
+    `embedder "${name}" is not available from the command line yet; use --embedder hashing (the default)`,
+  );
+}
+
+export async function openGenerationRuntime(options: RuntimeOptions): Promise<GenerationRuntime> {
+  const session = await createNodeBackend().doLoad(options.packDir);
+  try {
+    const tokenizerFile = session.pack.files.tokenizer;
+    if (tokenizerFile === null) {
+      throw new LoraTleError('E_PACK_INVALID', `the model pack ${options.packDir} has no tokenizer; rebuild it with the checkpoint's tokenizer.json (lora-tle build)`);
+    }
+    const tokenizer = await loadTokenizerFromDir(join(options.packDir, dirname(tokenizerFile)));
+    let router: ContextRouter | null = null;
+    if (options.storeDir) {
+      const embedder = createEmbedderByName(options.embedder ?? 'hashing');
+      const adapters = session.pack.adapters.map((adapter) => adapter.name);
+      const profiles = await loadStoreProfiles(options.storeDir, adapters, embedder);
+      router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: options.strategy ?? 'paper', schedule: 'token' }));
+    }
+    const engine = createEngine({ session, tokenizer: engineTokenizerFrom(tokenizer), router });
+    return { engine, session, router, close: () => session.dispose() };
+  } catch (error) {
+    await session.dispose();
+    throw error;
+  }
+}
