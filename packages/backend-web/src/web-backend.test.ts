@@ -1,0 +1,122 @@
+// createWebBackend on onnxruntime-web's wasm provider (in Node, the same code path a browser takes
+// without WebGPU): the shared conformance suite over packs served from 127.0.0.1, the Cache API
+// behaviour (a reload downloads nothing but pack.json; offline loads from the cache; a rebuilt pack
+// is downloaded afresh), load progress, device choice and bad-pack errors, serialised runs.
+
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mixCoefficients } from '@lora-tle/mixing';
+import { isLoraTleError, type Backend, type Progress } from '@lora-tle/spec';
+import { describeBackendConformance, type ConformancePacks } from './conformance.js';
+import { createWebBackend } from './web-backend.js';
+import { memoryCache, serveDirectory, type StaticServer, tempRoot, writeConformancePacks } from './test-support.js';
+
+const temp = tempRoot('web');
+let server: StaticServer;
+let packs: ConformancePacks; // directories
+const urlOf = (dir: string): string => `${server.url}${relative(temp.root, dir)}/`;
+const ready = (async () => {
+  packs = await writeConformancePacks(temp.root);
+  server = await serveDirectory(temp.root);
+})();
+beforeAll(() => ready);
+afterAll(async () => {
+  await server?.close();
+  temp.cleanup();
+});
+
+const wasmBackend = (): Backend => createWebBackend({ device: 'wasm', cache: null, wasmThreads: 1 });
+
+describeBackendConformance(
+  { describe, it, afterAll },
+  {
+    name: 'web (wasm, in Node)',
+    makeBackend: wasmBackend,
+    packs: async () => {
+      await ready;
+      return { mixed: urlOf(packs.mixed), firstAdapterOnly: urlOf(packs.firstAdapterOnly) };
+    },
+    mixFor: mixCoefficients,
+  },
+);
+
+async function loadError(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isLoraTleError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('expected the load to fail');
+}
+
+describe('pack download and the Cache API', () => {
+  it('downloads every file once, reports byte progress, and a reload fetches only pack.json', async () => {
+    const cache = memoryCache();
+    const backend = createWebBackend({ device: 'wasm', cache, wasmThreads: 1 });
+    const progress: Progress[] = [];
+    const before = server.requests.length;
+    const first = await backend.doLoad(urlOf(packs.mixed), { onProgress: (event) => progress.push(event) });
+    expect(server.requests.slice(before)).toEqual(['/mixed/pack.json', '/mixed/model.onnx', '/mixed/base.weights', '/mixed/adapters.weights']);
+    const weightBytes = readFileSync(join(packs.mixed, 'base.weights')).byteLength;
+    const lastWeightEvent = progress.filter((event) => event.phase === 'download base.weights').pop();
+    expect(lastWeightEvent).toEqual({ phase: 'download base.weights', done: weightBytes, total: weightBytes });
+    expect(progress.at(-1)).toEqual({ phase: 'create session', done: 1, total: 1 });
+    await first.dispose();
+
+    const again = server.requests.length;
+    const reloadProgress: Progress[] = [];
+    const second = await backend.doLoad(urlOf(packs.mixed), { onProgress: (event) => reloadProgress.push(event) });
+    expect(server.requests.slice(again)).toEqual(['/mixed/pack.json']);
+    expect(reloadProgress.map((event) => event.phase)).toContain('cached base.weights');
+    await second.dispose();
+  });
+
+  it('loads from the cache when the server is gone, and downloads a rebuilt pack afresh', async () => {
+    const copy = join(temp.root, 'copy');
+    mkdirSync(copy);
+    for (const name of readdirSync(packs.firstAdapterOnly)) copyFileSync(join(packs.firstAdapterOnly, name), join(copy, name));
+    const cache = memoryCache();
+    let online = true;
+    const fetchUnlessOffline: typeof fetch = (input, init) => (online ? fetch(input, init) : Promise.reject(new TypeError('fetch failed')));
+    const backend = createWebBackend({ device: 'wasm', cache, fetch: fetchUnlessOffline, wasmThreads: 1 });
+    await (await backend.doLoad(urlOf(copy))).dispose();
+    online = false;
+    const offline = await backend.doLoad(urlOf(copy));
+    expect(offline.pack.adapters.map((adapter) => adapter.name)).toEqual(['qv']);
+    await offline.dispose();
+
+    online = true;
+    const manifest = JSON.parse(readFileSync(join(copy, 'pack.json'), 'utf8')) as { createdBy: string };
+    writeFileSync(join(copy, 'pack.json'), JSON.stringify({ ...manifest, createdBy: `${manifest.createdBy} (rebuilt)` }));
+    const before = server.requests.length;
+    await (await backend.doLoad(urlOf(copy))).dispose();
+    expect(server.requests.slice(before)).toEqual(['/copy/pack.json', '/copy/model.onnx', '/copy/base.weights', '/copy/adapters.weights']);
+  });
+
+  it('refuses a missing pack, a wrong format version and webgpu without navigator.gpu', async () => {
+    expect((await loadError(wasmBackend().doLoad(`${server.url}nowhere/`))).code).toBe('E_PACK_INVALID');
+    const future = join(temp.root, 'future');
+    mkdirSync(future);
+    writeFileSync(join(future, 'pack.json'), JSON.stringify({ formatVersion: 99 }));
+    const version = await loadError(wasmBackend().doLoad(urlOf(future)));
+    expect(version.code).toBe('E_PACK_VERSION');
+    expect(version.message).toContain('format version 99');
+    const webgpu = await loadError(createWebBackend({ device: 'webgpu', cache: null }).doLoad(urlOf(packs.mixed)));
+    expect(webgpu.code).toBe('E_BACKEND_PROVIDER');
+    expect(webgpu.message).toContain('navigator.gpu');
+  });
+
+  it("'auto' picks wasm without navigator.gpu, and concurrent steps run one after another with the same results", async () => {
+    const session = await createWebBackend({ cache: null, wasmThreads: 1 }).doLoad(urlOf(packs.mixed));
+    expect(session.device).toBe('wasm');
+    const step = (seed: number) =>
+      session.doStep({ inputIds: Int32Array.of(seed, seed + 1, seed + 2), batchSize: 1, sequenceLength: 3, mix: [mixCoefficients([0.3, 0.7], 'cat')], cache: null });
+    const sequential = [await step(1), await step(5)];
+    const concurrent = await Promise.all([step(1), step(5)]);
+    concurrent.forEach((output, index) => expect(Array.from(output.logits)).toEqual(Array.from(sequential[index]!.logits)));
+    for (const output of [...sequential, ...concurrent]) output.cache.dispose();
+    await session.dispose();
+  });
+});
