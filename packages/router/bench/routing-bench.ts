@@ -1,0 +1,35 @@
+// Routing cost benchmark: hashing-embed a ~300-token context and route it (paper strategy, 4
+// adapters), measured in one run. Performance claims about routing live here, not in unit tests.
+// Run: node --conditions=source --import tsx packages/router/bench/routing-bench.ts
+
+import { buildProfile, createHashingEmbedder, createRouter } from '@lora-tle/router';
+
+const CONTEXT_CHARS = 1300; // ≈ 300 Llama tokens of English prose (≈ 4.3 chars per token)
+const sentence = 'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. ';
+const context = sentence.repeat(Math.ceil(CONTEXT_CHARS / sentence.length)).slice(0, CONTEXT_CHARS);
+
+function timePerCall(label: string, calls: number, run: () => unknown): number {
+  for (let i = 0; i < Math.min(200, calls); i++) run(); // warm up the JIT
+  const start = performance.now();
+  for (let i = 0; i < calls; i++) run();
+  const milliseconds = (performance.now() - start) / calls;
+  console.log(`${label.padEnd(52)} ${milliseconds.toFixed(4)} ms/call`);
+  return milliseconds;
+}
+
+async function main(): Promise<void> {
+  const embedder = createHashingEmbedder();
+  const adapters = ['math', 'science', 'code', 'reading'];
+  const profiles = await Promise.all(adapters.map((adapter, i) => buildProfile({ adapter, embedder, texts: [`${adapter} example ${i}`, context.slice(i * 100)] })));
+  const router = createRouter({ embedder, profiles, strategy: 'paper', schedule: 'token' });
+
+  const embed = timePerCall(`hashing embedOne (${CONTEXT_CHARS} chars)`, 2000, () => embedder.embedOne(context));
+  const start = performance.now();
+  const routes = 2000;
+  for (let step = 0; step < routes; step++) await router.route({ text: context, tokenIds: [], step });
+  const route = (performance.now() - start) / routes;
+  console.log(`${'router.route (embed + paper over 4 profiles)'.padEnd(52)} ${route.toFixed(4)} ms/call`);
+  console.log(`embedding share of a route: ${((100 * embed) / route).toFixed(0)}%`);
+}
+
+void main();
