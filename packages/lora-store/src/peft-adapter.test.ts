@@ -6,6 +6,7 @@ import type { LlamaArchitecture } from '@lora-tle/spec';
 import { parseLlamaConfig } from './llama-config.js';
 import { loadPeftAdapter, writePeftAdapter } from './node/peft-dir.js';
 import { openSafetensorsFile, writeSafetensorsFile } from './node/safetensors-file.js';
+import { peftConfigForModules } from './peft-encode.js';
 import { withTempDir } from './test-support.js';
 
 const fixtures = fileURLToPath(new URL('../test-fixtures/', import.meta.url));
@@ -169,6 +170,26 @@ describe('writePeftAdapter', () => {
       });
       expect(await readdir(dir)).toEqual([]);
       await source.close();
+    });
+  });
+});
+
+describe('peftConfigForModules', () => {
+  it('derives a config that resolves every module back to its own rank and alpha', async () => {
+    await withTempDir(async (dir) => {
+      const source = await loadPeftAdapter(adapterDir);
+      const modules = (await source.readModules()).map((weights) =>
+        weights.module === 'model.layers.1.self_attn.v_proj' ? { ...weights, alpha: 3, scaling: 3 / weights.rank } : weights,
+      );
+      await source.close();
+      const config = peftConfigForModules(modules, { baseModelNameOrPath: 'tiny' });
+      expect(config).toMatchObject({ r: 4, loraAlpha: 8, rankPattern: { 'model\\.layers\\.0\\.mlp\\.down_proj': 2, 'model\\.layers\\.1\\.mlp\\.down_proj': 2 } });
+      // the fixture's own alpha_pattern gives layer 1 q_proj alpha 16; v_proj was edited to 3 above
+      expect(config.alphaPattern).toEqual({ 'model\\.layers\\.1\\.self_attn\\.q_proj': 16, 'model\\.layers\\.1\\.self_attn\\.v_proj': 3 });
+      await writePeftAdapter(join(dir, 'derived'), { config, modules });
+      const reloaded = await loadPeftAdapter(join(dir, 'derived'));
+      expect(await reloaded.readModules()).toEqual(modules);
+      await reloaded.close();
     });
   });
 });

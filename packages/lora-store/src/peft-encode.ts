@@ -54,3 +54,49 @@ export function encodePeftAdapter({ config, modules, dtype = 'F32' }: PeftAdapte
   }
   return { configJson: `${JSON.stringify(adapterConfigToJson(config), null, 2)}\n`, tensors };
 }
+
+export interface ConfigForModulesOptions {
+  baseModelNameOrPath?: string | null;
+  useRslora?: boolean;
+}
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function mostCommon(values: readonly number[]): number {
+  const counts = new Map<number, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return [...counts].sort((left, right) => right[1] - left[1] || left[0] - right[0])[0]![0];
+}
+
+/**
+ * An adapter config that PEFT resolves to exactly these modules' ranks and alphas (for adapters
+ * lora-tle makes, e.g. merges: alpha = r gives scaling 1). r / lora_alpha take the most common
+ * values; each other module gets an escaped full-path key in rank_pattern / alpha_pattern.
+ */
+export function peftConfigForModules(modules: readonly LoraModuleWeights[], options: ConfigForModulesOptions = {}): LoraAdapterConfig {
+  if (modules.length === 0) throw new LoraTleError('E_INVALID_ARGUMENT', 'an adapter needs at least one module');
+  const r = mostCommon(modules.map((weights) => weights.rank));
+  const loraAlpha = mostCommon(modules.map((weights) => weights.alpha));
+  const rankPattern: Record<string, number> = {};
+  const alphaPattern: Record<string, number> = {};
+  const kinds = new Set<string>();
+  for (const weights of modules) {
+    const location = parseLinearModulePath(weights.module);
+    if (location === null) throw new LoraTleError('E_ADAPTER_MODULE', `${weights.module} is not a Llama decoder projection (model.layers.N.self_attn|mlp.*_proj)`);
+    kinds.add(location.module);
+    if (weights.rank !== r) rankPattern[escapeRegex(weights.module)] = weights.rank;
+    if (weights.alpha !== loraAlpha) alphaPattern[escapeRegex(weights.module)] = weights.alpha;
+  }
+  return {
+    r,
+    loraAlpha,
+    useRslora: options.useRslora ?? false,
+    rankPattern,
+    alphaPattern,
+    targetModules: [...kinds],
+    layersToTransform: null,
+    baseModelNameOrPath: options.baseModelNameOrPath ?? null,
+    fanInFanOut: false,
+    peftType: 'LORA',
+  };
+}
