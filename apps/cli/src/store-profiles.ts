@@ -1,14 +1,41 @@
-// Reads the routing profiles of a pack's adapters from an adapter store, for one embedder.
-// Thin on purpose: the store format belongs to @lora-tle/lora-store.
+// The CLI's glue between the adapter store (@lora-tle/lora-store/node) and routing profiles
+// (@lora-tle/router): load the profiles a pack's adapters need, build one profile from a JSONL
+// file with progress, and create a whole store with profiles (the embedded default). Not the store
+// format (lora-store) nor the profile math (router).
 
-import type { Embedder, TaskProfile } from '@lora-tle/spec';
-import { LoraTleError } from '@lora-tle/spec';
+import { addAdapter, initStore, loadProfiles, openStore, saveProfile, type AdapterStore } from '@lora-tle/lora-store/node';
+import { buildProfile, readJsonlTexts } from '@lora-tle/router';
+import type { Embedder, StoreProfileEntry, TaskProfile } from '@lora-tle/spec';
+import type { Terminal } from './terminal.js';
 
 export async function loadStoreProfiles(storeDir: string, adapters: readonly string[], embedder: Embedder): Promise<TaskProfile[]> {
-  throw new LoraTleError(
-    'E_STORE_MANIFEST',
-    `reading adapter stores is not wired yet (store ${storeDir}, adapters ${adapters.join(', ')}, embedder ${embedder.id}); use --mode base, uniform or adapter:<name> with --pack alone`,
-  );
+  return loadProfiles(await openStore(storeDir), embedder, adapters);
+}
+
+export interface ProfileToBuild {
+  adapter: string;
+  dataFile: string; // JSONL of training items
+  template: string; // built-in template name or a {field} template text
+  embedder: Embedder;
+  bankSize?: number;
+}
+
+/** Formats the items, embeds them with a progress bar on stderr, saves the profile in the store. */
+export async function buildStoreProfile(store: AdapterStore, input: ProfileToBuild, terminal: Terminal): Promise<StoreProfileEntry> {
+  const texts = await readJsonlTexts(input.dataFile, input.template);
+  const progress = terminal.progress(`profile ${input.adapter}`, texts.length);
+  try {
+    const profile = await buildProfile({
+      adapter: input.adapter,
+      embedder: input.embedder,
+      texts,
+      bankSize: input.bankSize ?? 0,
+      onProgress: ({ done }) => progress.update(done),
+    });
+    return await saveProfile(store, profile);
+  } finally {
+    progress.stop();
+  }
 }
 
 export interface StoreAdapterToAdd {
@@ -23,7 +50,11 @@ export async function createStoreWithProfiles(options: {
   storeDir: string;
   embedder: Embedder;
   adapters: readonly StoreAdapterToAdd[];
-  terminal: unknown;
+  terminal: Terminal;
 }): Promise<void> {
-  throw new LoraTleError('E_STORE_MANIFEST', `creating adapter stores is not wired yet (${options.storeDir})`);
+  const store = await initStore(options.storeDir);
+  for (const adapter of options.adapters) {
+    await addAdapter(store, { name: adapter.name, adapterDir: adapter.adapterDir, task: adapter.task, template: adapter.template });
+    await buildStoreProfile(store, { adapter: adapter.name, dataFile: adapter.dataFile, template: adapter.template, embedder: options.embedder, bankSize: 64 }, options.terminal);
+  }
 }

@@ -5,5 +5,9 @@ import type { CliCommand } from './command.js';
 import { inspectCommand } from './inspect.js';
 import { mergeCommand } from './merge.js';
 import { generateCommand } from './generate.js';
+import { demoCommand } from './demo.js';
+import { storeCommand } from './store.js';
+import { profileCommand } from './profile.js';
+import { routeCommand } from './route.js';
 
-export const COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, generateCommand];
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, generateCommand, demoCommand, storeCommand, profileCommand, routeCommand];

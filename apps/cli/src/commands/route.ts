@@ -1,0 +1,76 @@
+// `lora-tle route`: the router alone — embeds texts and prints each one's adapter weights and top
+// adapter (JSON lines `{ id, weights, top }` with --json). No model is loaded.
+
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { loadProfiles, openStore } from '@lora-tle/lora-store/node';
+import { createRouter } from '@lora-tle/router';
+import { LoraTleError } from '@lora-tle/spec';
+import { createEmbedderByName } from '../generation-runtime.js';
+import type { CliCommand } from './command.js';
+
+interface RouteFlags {
+  store: string;
+  text?: string;
+  input?: string;
+  json?: boolean;
+  embedder: string;
+  strategy: string;
+}
+
+function readInputs(flags: RouteFlags): { id: string; text: string }[] {
+  if ((flags.text === undefined) === (flags.input === undefined)) {
+    throw new LoraTleError('E_USAGE', 'give exactly one of --text <text> or --input <jsonl of {id, text}>');
+  }
+  if (flags.text !== undefined) return [{ id: 'text', text: flags.text }];
+  let jsonl: string;
+  try {
+    jsonl = readFileSync(flags.input!, 'utf8');
+  } catch (cause) {
+    throw new LoraTleError('E_NOT_FOUND', `cannot read --input ${flags.input}: ${(cause as Error).message}`, { cause });
+  }
+  const inputs: { id: string; text: string }[] = [];
+  jsonl.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    let item: unknown;
+    try {
+      item = JSON.parse(line);
+    } catch (cause) {
+      throw new LoraTleError('E_JSON', `${flags.input} line ${index + 1} is not valid JSON; each line must be {"id": ..., "text": ...}`, { cause });
+    }
+    const record = item as { id?: unknown; text?: unknown };
+    if (typeof record !== 'object' || record === null || typeof record.text !== 'string') {
+      throw new LoraTleError('E_JSON', `${flags.input} line ${index + 1} has no string "text"; each line must be {"id": ..., "text": ...}`);
+    }
+    inputs.push({ id: record.id === undefined ? String(index + 1) : String(record.id), text: record.text });
+  });
+  return inputs;
+}
+
+export const routeCommand: CliCommand = {
+  name: 'route',
+  create: ({ terminal }) =>
+    new Command('route')
+      .description('print the adapter weights the router gives each text (no model needed)')
+      .requiredOption('--store <dir>', 'adapter store with profiles')
+      .option('--text <text>', 'one text to route')
+      .option('--input <jsonl>', 'texts to route, one {"id", "text"} object per line')
+      .option('--embedder <name>', 'context embedder', 'hashing')
+      .option('--strategy <spec>', 'routing strategy: paper, softmax[:T], top-k:<k>, knn, uniform, base, fixed:<adapter>', 'paper')
+      .option('--json', 'JSON lines { id, weights, top }')
+      .action(async (flags: RouteFlags) => {
+        const inputs = readInputs(flags);
+        const embedder = createEmbedderByName(flags.embedder);
+        const profiles = await loadProfiles(await openStore(flags.store), embedder);
+        const router = createRouter({ embedder, profiles, strategy: flags.strategy, schedule: 'token' });
+        for (const { id, text } of inputs) {
+          const mix = await router.route({ text, tokenIds: [], step: 0 });
+          const weights = Object.fromEntries(router.adapters.map((name, i) => [name, Math.round(mix!.weights[i]! * 1e4) / 1e4]));
+          let top = 0;
+          mix!.weights.forEach((weight, i) => (top = weight > mix!.weights[top]! ? i : top));
+          const topName = router.adapters[top]!;
+          if (flags.json) terminal.stdout(`${JSON.stringify({ id, weights, top: topName })}\n`);
+          else terminal.stdout(`${id}\t${topName}\t${Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(3)}`).join(' · ')}\n`);
+        }
+      }),
+};

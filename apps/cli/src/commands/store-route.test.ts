@@ -1,0 +1,121 @@
+// `lora-tle store`, `profile` and `route` end to end on a temporary store: PEFT adapters written
+// here (random LoRA factors, real files), profiles from the tiny-tle train splits, routing of the
+// tiny-tle test prompts. Most runs go through runCli in-process; one child process checks the binary.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRandomAdapter, TINY_ARCHITECTURE } from '@lora-tle/graph';
+import { writePeftAdapter } from '@lora-tle/lora-store/node';
+import { formatPrompt } from '@lora-tle/tokenizer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.js';
+import { createTerminal } from '../terminal.js';
+
+const bin = fileURLToPath(new URL('../../bin/lora-tle.js', import.meta.url));
+const data = fileURLToPath(new URL('../../../../fixtures/tiny-tle/data/', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'lora-tle-cli-store-'));
+const storeDir = join(root, 'store');
+const TASKS = [
+  ['math', 'gsm8k'],
+  ['science', 'arc'],
+  ['reading', 'squad'],
+] as const;
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const terminal = createTerminal({
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { NO_COLOR: '1' },
+  });
+  const code = await runCli(args, terminal);
+  return { code, stdout, stderr };
+}
+
+const firstLines = (file: string, count: number) => readFileSync(file, 'utf8').split('\n').filter((line) => line.trim() !== '').slice(0, count);
+
+beforeAll(async () => {
+  for (const [i, [task]] of TASKS.entries()) {
+    const adapter = createRandomAdapter(TINY_ARCHITECTURE, { name: task, rank: 2, targets: ['q_proj', 'v_proj'] }, 40 + i);
+    await writePeftAdapter(join(root, 'adapters', task), {
+      config: { r: 2, loraAlpha: 4, useRslora: false, rankPattern: {}, alphaPattern: {}, targetModules: ['q_proj', 'v_proj'], layersToTransform: null, baseModelNameOrPath: null, fanInFanOut: false, peftType: 'LORA' },
+      modules: [...adapter.modules.values()],
+    });
+    writeFileSync(join(root, `${task}.jsonl`), `${firstLines(join(data, task, 'train.jsonl'), 200).join('\n')}\n`);
+  }
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('lora-tle store / profile / route', () => {
+  it('init, add, profile, list, route, remove, validate', async () => {
+    expect((await cli('store', 'init', '--store', storeDir)).code).toBe(0);
+    for (const [task, template] of TASKS) {
+      const added = await cli('store', 'add', '--store', storeDir, '--name', task, '--adapter', join(root, 'adapters', task), '--task', `${task} questions`, '--format', template);
+      expect(added.stderr).toBe('');
+      expect(added.stdout).toContain(`added adapter "${task}"`);
+      const profiled = await cli('profile', '--store', storeDir, '--adapter', task, '--data', join(root, `${task}.jsonl`));
+      expect(profiled.code).toBe(0);
+      expect(profiled.stdout).toMatch(new RegExp(`profile of "${task}": 200 examples, embedder hashing`));
+    }
+    const listed = (await cli('store', 'list', '--store', storeDir, '--json')).stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; profiles: unknown[] });
+    expect(listed.map((entry) => [entry.name, entry.profiles.length])).toEqual([['math', 1], ['science', 1], ['reading', 1]]);
+
+    // route the first test prompt of each task: the right adapter on top
+    const inputFile = join(root, 'route.jsonl');
+    writeFileSync(
+      inputFile,
+      TASKS.map(([task, template]) => JSON.stringify({ id: task, text: formatPrompt(template, JSON.parse(firstLines(join(data, task, 'test.jsonl'), 1)[0]!)) })).join('\n'),
+    );
+    const routed = await cli('route', '--store', storeDir, '--input', inputFile, '--json');
+    expect(routed.code).toBe(0);
+    const lines = routed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; weights: Record<string, number>; top: string });
+    expect(lines.map((line) => line.top)).toEqual(['math', 'science', 'reading']);
+    for (const line of lines) {
+      expect(Object.keys(line.weights)).toEqual(['math', 'science', 'reading']);
+      expect(Object.values(line.weights).reduce((sum, w) => sum + w, 0)).toBeCloseTo(1, 3);
+    }
+    const single = await cli('route', '--store', storeDir, '--text', 'Question: How many apples are left?\n\nAnswer:');
+    expect(single.stdout).toMatch(/^text\tmath\t/);
+
+    expect((await cli('store', 'validate', '--store', storeDir)).stdout).toMatch(/^ok: 3 adapters/);
+    expect((await cli('store', 'remove', '--store', storeDir, '--name', 'science')).code).toBe(0);
+    expect((await cli('store', 'list', '--store', storeDir)).stdout.split('\n').filter(Boolean).map((line) => line.split('\t')[0])).toEqual(['math', 'reading']);
+
+    // a changed adapter file is reported by validate: one error line, non-zero exit
+    writeFileSync(join(root, 'adapters', 'math', 'adapter_config.json'), readFileSync(join(root, 'adapters', 'math', 'adapter_config.json'), 'utf8').replace('"r": 2', '"r":  2'));
+    const invalid = await cli('store', 'validate', '--store', storeDir);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^lora-tle: \[E_STORE_HASH\] adapter "math"/);
+  });
+
+  it('bad input gives one line and a non-zero exit', async () => {
+    const cases: [string[], RegExp][] = [
+      [['store', 'list', '--store', join(root, 'nowhere')], /\[E_STORE_MANIFEST\]/],
+      [['store', 'init', '--store', storeDir], /\[E_OUTPUT_EXISTS\]/],
+      [['store', 'add', '--store', storeDir, '--name', 'x', '--adapter', join(root, 'nowhere')], /\[E_NOT_FOUND\]|\[E_ADAPTER_CONFIG\]/],
+      [['profile', '--store', storeDir, '--adapter', 'poetry', '--data', join(root, 'math.jsonl')], /\[E_UNKNOWN_ADAPTER\]/],
+      [['profile', '--store', storeDir, '--adapter', 'reading', '--data', join(root, 'nowhere.jsonl')], /\[E_NOT_FOUND\]/],
+      [['route', '--store', storeDir], /\[E_USAGE\]/],
+      [['route', '--store', storeDir, '--text', 'x', '--embedder', 'minilm'], /\[E_EMBEDDER\]/],
+      [['route', '--store', storeDir, '--text', 'x', '--strategy', 'bogus'], /\[E_STRATEGY\]/],
+    ];
+    for (const [args, pattern] of cases) {
+      const result = await cli(...args);
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(result.stderr, args.join(' ')).toMatch(pattern);
+    }
+  });
+
+  it('the binary prints one error line and exits non-zero', () => {
+    const result = spawnSync(process.execPath, [bin, 'route', '--store', join(root, 'nowhere'), '--text', 'x'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^lora-tle: \[E_STORE_MANIFEST\]/);
+  });
+});
