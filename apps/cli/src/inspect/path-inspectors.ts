@@ -1,0 +1,219 @@
+// What `lora-tle inspect` can look at, tried in order: a model pack directory (pack.json), a PEFT
+// adapter directory, a Hugging Face checkpoint directory, a single safetensors file. Each
+// inspector recognises its kind cheaply, then validates through lora-store; a validation failure
+// is thrown as the LoraTleError it is. Adding a kind: append an inspector to PATH_INSPECTORS.
+
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LoraTleError, PACK_FORMAT_VERSION } from '@lora-tle/spec';
+import { ADAPTER_CONFIG_FILE, ADAPTER_PICKLE_FILE, ADAPTER_WEIGHTS_FILE, type PeftAdapter } from '@lora-tle/lora-store';
+import { loadCheckpoint, loadPeftAdapter, openSafetensorsFile } from '../lora-store-node.js';
+import { combineSummaries, summarizeTensors, type CompatibilityVerdict, type InspectReport } from './inspect-report.js';
+
+export interface InspectOptions {
+  /** A checkpoint directory to check an adapter against. */
+  base?: string;
+}
+
+export interface PathInspector {
+  kind: InspectReport['kind'];
+  /** Cheap recognition by file names only; the first inspector that matches inspects. */
+  matches(path: string, isDirectory: boolean): Promise<boolean>;
+  inspect(path: string, options: InspectOptions): Promise<InspectReport>;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// ---- model pack (hook: a fuller report belongs to the pack loader once it exists) ----
+
+const modelPackInspector: PathInspector = {
+  kind: 'model-pack',
+  matches: async (path, isDirectory) => isDirectory && (await isFile(join(path, 'pack.json'))),
+  async inspect(path) {
+    let manifest: Record<string, any>;
+    try {
+      manifest = JSON.parse(await readFile(join(path, 'pack.json'), 'utf8'));
+    } catch (cause) {
+      throw new LoraTleError('E_PACK_INVALID', `${path}/pack.json is not valid JSON (${(cause as Error).message}); rebuild the pack with \`lora-tle build\``, { cause });
+    }
+    if (manifest['formatVersion'] !== PACK_FORMAT_VERSION) {
+      throw new LoraTleError('E_PACK_VERSION', `${path}/pack.json has formatVersion ${JSON.stringify(manifest['formatVersion'])}, this lora-tle reads ${PACK_FORMAT_VERSION}; rebuild the pack`);
+    }
+    const model = manifest['files']?.['model'];
+    if (typeof model !== 'string' || !(await isFile(join(path, model)))) {
+      throw new LoraTleError('E_PACK_INVALID', `${path}: the model file ${JSON.stringify(model)} named in pack.json is missing; rebuild the pack`);
+    }
+    const adapters: Array<{ name?: string; rank?: number }> = Array.isArray(manifest['adapters']) ? manifest['adapters'] : [];
+    return {
+      path,
+      kind: 'model-pack',
+      description: `${adapters.length} adapter(s), combination ${String(manifest['combination'])}`,
+      facts: {
+        adapters: adapters.map((adapter) => `${adapter.name} (r=${adapter.rank})`).join(', ') || null,
+        combination: String(manifest['combination']),
+        dtype: String(manifest['dtype']),
+        layers: manifest['architecture']?.['numLayers'] ?? null,
+        hidden: manifest['architecture']?.['hiddenSize'] ?? null,
+        'created by': String(manifest['createdBy'] ?? '—'),
+      },
+      config: manifest,
+      tensors: null,
+      verdict: { valid: true, checks: ['pack.json parses', `format version ${PACK_FORMAT_VERSION}`, 'model file present'], compatibility: null },
+    };
+  },
+};
+
+// ---- PEFT adapter ----
+
+async function compatibilityWith(adapter: PeftAdapter, base: string): Promise<CompatibilityVerdict> {
+  const checkpoint = await loadCheckpoint(base, { checkWeights: false });
+  try {
+    adapter.checkAgainst(checkpoint.architecture);
+    return { base, compatible: true, problem: null };
+  } catch (error) {
+    if (error instanceof LoraTleError) return { base, compatible: false, problem: { code: error.code, message: error.message } };
+    throw error;
+  } finally {
+    await checkpoint.close();
+  }
+}
+
+function describeRanks(adapter: PeftAdapter): string {
+  const ranks = [...new Set(adapter.modules.map((info) => info.rank))].sort((left, right) => left - right);
+  return ranks.length === 1 ? String(ranks[0]) : `${ranks.join(', ')} (rank_pattern)`;
+}
+
+const peftAdapterInspector: PathInspector = {
+  kind: 'peft-adapter',
+  matches: async (path, isDirectory) =>
+    isDirectory && ((await isFile(join(path, ADAPTER_CONFIG_FILE))) || (await isFile(join(path, ADAPTER_WEIGHTS_FILE))) || (await isFile(join(path, ADAPTER_PICKLE_FILE)))),
+  async inspect(path, options) {
+    const adapter = await loadPeftAdapter(path);
+    try {
+      const weights = await openSafetensorsFile(join(path, ADAPTER_WEIGHTS_FILE));
+      const tensors = summarizeTensors(weights.header.tensors);
+      await weights.close();
+      const { config } = adapter;
+      const layers = [...new Set(adapter.modules.map((info) => info.layer))];
+      const kinds = [...new Set(adapter.modules.map((info) => info.module.split('.').pop()))];
+      const scalings = [...new Set(adapter.modules.map((info) => Number(info.scaling.toPrecision(6))))];
+      return {
+        path,
+        kind: 'peft-adapter',
+        description: `${adapter.modules.length} LoRA modules over ${layers.length} layer(s)`,
+        facts: {
+          'base model': config.baseModelNameOrPath,
+          rank: describeRanks(adapter),
+          'lora alpha': config.loraAlpha,
+          scaling: `${scalings.join(', ')}${config.useRslora ? ' (rslora α/√r)' : ' (α/r)'}`,
+          modules: kinds.join(', '),
+          layers: layers.length === 0 ? null : `${Math.min(...layers)}–${Math.max(...layers)}`,
+        },
+        config: JSON.parse(await readFile(join(path, ADAPTER_CONFIG_FILE), 'utf8')),
+        tensors,
+        verdict: {
+          valid: true,
+          checks: ['safetensors header', 'every lora_A/lora_B pair present with rank from adapter_config.json', 'targets match target_modules'],
+          compatibility: options.base === undefined ? null : await compatibilityWith(adapter, options.base),
+        },
+      };
+    } finally {
+      await adapter.close();
+    }
+  },
+};
+
+// ---- Hugging Face checkpoint ----
+
+const checkpointInspector: PathInspector = {
+  kind: 'checkpoint',
+  matches: async (path, isDirectory) => isDirectory && (await isFile(join(path, 'config.json'))),
+  async inspect(path) {
+    const checkpoint = await loadCheckpoint(path);
+    try {
+      const perFile = new Map<string, Parameters<typeof summarizeTensors>[0][number][]>();
+      for (const name of checkpoint.names()) {
+        const info = checkpoint.info(name);
+        perFile.set(info.file, [...(perFile.get(info.file) ?? []), info]);
+      }
+      const tensors = combineSummaries([...perFile.values()].map((infos) => summarizeTensors(infos.sort((left, right) => left.begin - right.begin))));
+      const a = checkpoint.architecture;
+      return {
+        path,
+        kind: 'checkpoint',
+        description: `${a.modelType}, ${a.numLayers} layers, hidden ${a.hiddenSize}, vocab ${a.vocabSize}`,
+        facts: {
+          'model type': a.modelType,
+          layers: a.numLayers,
+          'hidden size': a.hiddenSize,
+          'intermediate size': a.intermediateSize,
+          heads: `${a.numHeads} query / ${a.numKvHeads} key-value, head dim ${a.headDim}`,
+          vocab: a.vocabSize,
+          'rope': `θ=${a.ropeTheta}, scaling ${a.ropeScaling.type}`,
+          'tied embeddings': a.tieWordEmbeddings,
+          files: checkpoint.files.join(', '),
+        },
+        config: checkpoint.config,
+        tensors,
+        verdict: { valid: true, checks: ['config.json is a supported Llama config', 'safetensors headers', 'every LlamaForCausalLM weight present with its shape'], compatibility: null },
+      };
+    } finally {
+      await checkpoint.close();
+    }
+  },
+};
+
+// ---- single safetensors file ----
+
+const safetensorsInspector: PathInspector = {
+  kind: 'safetensors',
+  matches: async (_path, isDirectory) => !isDirectory,
+  async inspect(path) {
+    const reader = await openSafetensorsFile(path);
+    try {
+      const tensors = summarizeTensors(reader.header.tensors);
+      const metadata = reader.metadata;
+      return {
+        path,
+        kind: 'safetensors',
+        description: `${tensors.count} tensor(s)`,
+        facts: {
+          metadata: metadata === null ? null : Object.entries(metadata).map(([key, value]) => `${key}=${value}`).join(', '),
+          'header bytes': reader.header.headerLength,
+        },
+        config: metadata,
+        tensors,
+        verdict: { valid: true, checks: ['header JSON, dtypes and shapes', 'offsets contiguous with no gaps or overlaps', 'data ends exactly at the file end'], compatibility: null },
+      };
+    } finally {
+      await reader.close();
+    }
+  },
+};
+
+export const PATH_INSPECTORS: readonly PathInspector[] = [modelPackInspector, peftAdapterInspector, checkpointInspector, safetensorsInspector];
+
+export async function inspectPath(path: string, options: InspectOptions = {}): Promise<InspectReport> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(path)).isDirectory();
+  } catch (cause) {
+    throw new LoraTleError('E_NOT_FOUND', `${path} does not exist; give a safetensors file, a PEFT adapter directory or a Hugging Face model directory`, { cause });
+  }
+  if (options.base !== undefined && !(await peftAdapterInspector.matches(path, isDirectory))) {
+    throw new LoraTleError('E_USAGE', `--base checks an adapter against a base model, but ${path} is not a PEFT adapter directory`);
+  }
+  for (const inspector of PATH_INSPECTORS) {
+    if (await inspector.matches(path, isDirectory)) return inspector.inspect(path, options);
+  }
+  throw new LoraTleError(
+    'E_NOT_FOUND',
+    `${path} is a directory without pack.json, adapter_config.json or config.json; give a safetensors file, a PEFT adapter directory or a Hugging Face model directory`,
+  );
+}
