@@ -9,7 +9,7 @@ import { createHashingEmbedder, createRouter } from '@lora-tle/router';
 import type { BackendSession, Embedder } from '@lora-tle/spec';
 import { LoraTleError } from '@lora-tle/spec';
 import { loadTokenizerFromDir } from '@lora-tle/tokenizer';
-import { loadStoreProfiles } from './store-profiles.js';
+import { loadStoreAdapterWeights, loadStoreProfiles } from './store-profiles.js';
 
 export interface RuntimeOptions {
   packDir: string;
@@ -49,7 +49,11 @@ export async function openGenerationRuntime(options: RuntimeOptions): Promise<Ge
       const profiles = await loadStoreProfiles(options.storeDir, adapters, embedder);
       router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: options.strategy ?? 'paper', schedule: 'token' }));
     }
-    const engine = createEngine({ session, tokenizer: engineTokenizerFrom(tokenizer), router });
+    const storeDir = options.storeDir;
+    const adapterNames = session.pack.adapters.map((adapter) => adapter.name);
+    // naive mode merges the adapters' weights every token; read them from the store only if asked
+    const adapterWeights = storeDir ? () => loadStoreAdapterWeights(storeDir, adapterNames) : undefined;
+    const engine = createEngine({ session, tokenizer: engineTokenizerFrom(tokenizer), router, adapterWeights });
     return { engine, session, router, close: () => session.dispose() };
   } catch (error) {
     await session.dispose();

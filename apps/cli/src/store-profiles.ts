@@ -3,13 +3,28 @@
 // file with progress, and create a whole store with profiles (the embedded default). Not the store
 // format (lora-store) nor the profile math (router).
 
-import { addAdapter, initStore, loadProfiles, openStore, saveProfile, type AdapterStore } from '@lora-tle/lora-store/node';
+import { addAdapter, adapterDirectory, findAdapter, initStore, loadPeftAdapter, loadProfiles, openStore, saveProfile, type AdapterStore } from '@lora-tle/lora-store/node';
 import { buildProfile, readJsonlTexts } from '@lora-tle/router';
-import type { Embedder, StoreProfileEntry, TaskProfile } from '@lora-tle/spec';
+import type { Embedder, LoraModuleWeights, StoreProfileEntry, TaskProfile } from '@lora-tle/spec';
 import type { Terminal } from './terminal.js';
 
 export async function loadStoreProfiles(storeDir: string, adapters: readonly string[], embedder: Embedder): Promise<TaskProfile[]> {
   return loadProfiles(await openStore(storeDir), embedder, adapters);
+}
+
+/** The LoRA factors of `adapters` (pack order) from the store's adapter directories (naive mode). */
+export async function loadStoreAdapterWeights(storeDir: string, adapters: readonly string[]): Promise<LoraModuleWeights[][]> {
+  const store = await openStore(storeDir);
+  const weights: LoraModuleWeights[][] = [];
+  for (const name of adapters) {
+    const adapter = await loadPeftAdapter(adapterDirectory(store, findAdapter(store, name)));
+    try {
+      weights.push(await adapter.readModules());
+    } finally {
+      await adapter.close();
+    }
+  }
+  return weights;
 }
 
 export interface ProfileToBuild {
