@@ -1,0 +1,49 @@
+// Routing profiles from a suite's training splits (the paper: the mean embedding of each adapter's
+// formatted training examples), and which task's data belongs to which adapter. An adapter matches
+// a task by name (`math` ↔ math), by kind (`math` ↔ gsm8k) or by the task's original dataset name
+// (`gsm8k` ↔ math). Not persistence (the adapter store) and not routing (the router).
+
+import { buildProfile } from '@lora-tle/router';
+import { LoraTleError, type Embedder, type TaskProfile } from '@lora-tle/spec';
+import type { EvalSuite, EvalTask } from './suite.js';
+import { KIND_OF_NAME } from './suite-files.js';
+
+/** The suite task whose data trains/profiles `adapter`; null when none matches. */
+export function taskForAdapter(adapter: string, tasks: readonly EvalTask[]): EvalTask | null {
+  return (
+    tasks.find((task) => task.name === adapter) ??
+    tasks.find((task) => task.kind === adapter) ??
+    tasks.find((task) => KIND_OF_NAME[adapter] === task.kind) ??
+    null
+  );
+}
+
+/** Up to `most` items at evenly spaced indices floor(j·n/most): deterministic, spread over the file. */
+export function evenlySpaced<T>(items: readonly T[], most: number): T[] {
+  if (items.length <= most) return [...items];
+  return Array.from({ length: most }, (_, j) => items[Math.floor((j * items.length) / most)] as T);
+}
+
+export interface SuiteProfileOptions {
+  suite: EvalSuite;
+  adapters: readonly string[]; // pack order
+  embedder: Embedder;
+  /** Training texts averaged per adapter at most (default 1500). */
+  maxTrainTexts?: number;
+}
+
+export async function buildSuiteProfiles({ suite, adapters, embedder, maxTrainTexts = 1500 }: SuiteProfileOptions): Promise<TaskProfile[]> {
+  const profiles: TaskProfile[] = [];
+  for (const adapter of adapters) {
+    const task = taskForAdapter(adapter, suite.tasks);
+    if (task === null || task.trainTexts.length === 0) {
+      throw new LoraTleError(
+        'E_PROFILE_MISSING',
+        `no training data for adapter "${adapter}" in the ${suite.name} suite (tasks: ${suite.tasks.map((t) => `${t.name}${t.trainTexts.length === 0 ? ' (no train split)' : ''}`).join(', ')}); ` +
+          'name the adapter like its task (math/gsm8k, science/arc, code/codealpaca, reading/squad) and add a train.jsonl',
+      );
+    }
+    profiles.push(await buildProfile({ adapter, embedder, texts: evenlySpaced(task.trainTexts, maxTrainTexts) }));
+  }
+  return profiles;
+}
