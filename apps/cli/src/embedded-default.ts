@@ -64,8 +64,11 @@ function fixtureHash(fixtureDir: string, files: readonly string[]): string {
 }
 
 /** Returns the cached pack and store, building them first when absent (with progress on stderr). */
-export async function ensureEmbeddedDefault(terminal: Terminal, env: Record<string, string | undefined> = process.env): Promise<EmbeddedDefault> {
-  const fixtureDir = embeddedFixtureDir();
+export async function ensureEmbeddedDefault(
+  terminal: Terminal,
+  env: Record<string, string | undefined> = process.env,
+  fixtureDir: string = embeddedFixtureDir(),
+): Promise<EmbeddedDefault> {
   const files = sourceFiles(fixtureDir);
   const target = join(cacheRoot(env), `tiny-tle-${fixtureHash(fixtureDir, files)}`);
   const result = { fixtureDir, packDir: join(target, 'pack'), storeDir: join(target, 'store') };

@@ -71,8 +71,9 @@ function paletteFor(colors: Colors): ((text: string) => string)[] {
   return [colors.cyan, colors.magenta, colors.yellow, colors.green, colors.blue, colors.red];
 }
 
-export async function runDemo(flags: DemoFlags, terminal: Terminal): Promise<void> {
-  const embedded = await ensureEmbeddedDefault(terminal);
+/** `fixtureDir` replaces the tiny-tle fixture (tests build a synthetic one). */
+export async function runDemo(flags: DemoFlags, terminal: Terminal, fixtureDir?: string): Promise<void> {
+  const embedded = await ensureEmbeddedDefault(terminal, process.env, fixtureDir);
   const runtime = await openGenerationRuntime({ packDir: embedded.packDir, storeDir: embedded.storeDir });
   const colors = terminal.outputColors;
   const coloured = colors.isColorSupported;
