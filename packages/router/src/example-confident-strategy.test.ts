@@ -1,3 +1,5 @@
+// Tests the docs example strategy and checks the doc shows its code verbatim.
+
 import { readFileSync } from 'node:fs';
 import { createHashingEmbedder, createRouter, createStrategyRegistry, buildProfile } from '@lora-tle/router';
 import type { RoutingStrategy } from '@lora-tle/spec';

@@ -1,3 +1,5 @@
+// Tests the open-addressing feature counter: counts, insertion order, growth, clearing.
+
 import { describe, expect, it } from 'vitest';
 import { createFeatureCounter } from './feature-counter.js';
 

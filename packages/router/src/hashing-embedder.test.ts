@@ -1,3 +1,5 @@
+// Tests the hashing embedder: shape, norm, determinism, a slow independent reference, settings.
+
 import { cosineSimilarity } from '@lora-tle/mixing';
 import { describe, expect, it } from 'vitest';
 import { createHashingEmbedder, DEFAULT_HASHING_SETTINGS, type HashingEmbedderSettings } from './hashing-embedder.js';

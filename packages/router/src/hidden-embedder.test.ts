@@ -1,3 +1,5 @@
+// Tests the hidden-state embedder wrapper: delegation, normalisation, shape errors.
+
 import { describe, expect, it } from 'vitest';
 import { createHiddenEmbedder } from './hidden-embedder.js';
 import { l2Norm } from './vector.js';

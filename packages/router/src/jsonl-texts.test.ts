@@ -1,3 +1,5 @@
+// Tests formatting JSONL training items with task templates, and file/line errors.
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

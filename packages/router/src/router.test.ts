@@ -1,3 +1,5 @@
+// Tests the Router: routing direction, schedules, windows, context-free strategies, refusals.
+
 import type { Embedder } from '@lora-tle/spec';
 import { describe, expect, it } from 'vitest';
 import { windowContext } from './context-window.js';

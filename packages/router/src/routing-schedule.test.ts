@@ -1,3 +1,5 @@
+// Tests schedule parsing and the per-step decision.
+
 import { describe, expect, it } from 'vitest';
 import { formatSchedule, parseSchedule, shouldRoute } from './routing-schedule.js';
 

@@ -1,3 +1,5 @@
+// Tests the built-in strategies on hand-made vectors: sums, top-k counts, knn votes, errors.
+
 import { cosineSimilarities, paperWeights } from '@lora-tle/mixing';
 import type { RoutingStrategy } from '@lora-tle/spec';
 import { describe, expect, it } from 'vitest';

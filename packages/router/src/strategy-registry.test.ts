@@ -1,3 +1,5 @@
+// Tests strategy specs, error messages and per-registry registration.
+
 import { describe, expect, it } from 'vitest';
 import { createStrategy, createStrategyRegistry } from './strategy-registry.js';
 import { makeProfile, makeRouteInput } from './test-support.js';

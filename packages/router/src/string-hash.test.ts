@@ -1,3 +1,5 @@
+// Tests FNV-1a and fmix32 against published test vectors.
+
 import { describe, expect, it } from 'vitest';
 import { FNV_OFFSET_BASIS, fmix32, fnv1a } from './string-hash.js';
 

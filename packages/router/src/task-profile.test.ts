@@ -1,3 +1,5 @@
+// Tests profile building (mean, bank, progress) and the embedder-mismatch refusal.
+
 import { describe, expect, it } from 'vitest';
 import { createHashingEmbedder } from './hashing-embedder.js';
 import { buildProfile, selectProfiles } from './task-profile.js';

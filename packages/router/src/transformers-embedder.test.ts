@@ -1,3 +1,5 @@
+// Tests the transformers embedder offline on a tiny random BERT, and its loader errors.
+
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
