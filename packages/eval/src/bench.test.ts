@@ -1,0 +1,53 @@
+// The bench on the scripted backend: EOS is masked so every run has exactly `tokens` tokens, modes
+// are interleaved with a rotated order per round, medians and ratios come out of the measured runs.
+// No timing assertion (the machine is shared): only structure and arithmetic.
+
+import { describe, expect, it } from 'vitest';
+import type { ContextRouter } from '@lora-tle/engine';
+import { runBench, withoutEos } from './bench.js';
+import { benchJson, benchTable } from './bench-report.js';
+import { charTokenizer, createScriptedSession, EOS_ID, SCRIPTED_VOCAB } from './test-support/scripted-backend.js';
+
+const session = createScriptedSession([{ adapter: 'math', answers: new Map(), otherwise: 'ok' }, { adapter: 'code', answers: new Map(), otherwise: 'x' }]);
+const router: ContextRouter = {
+  adapters: ['math', 'code'],
+  async route({ step }) {
+    return { adapters: ['math', 'code'], weights: Float32Array.from(step % 2 === 0 ? [0.9, 0.1] : [0.2, 0.8]) };
+  },
+};
+
+describe('runBench', () => {
+  it('masks EOS so the scripted model (which wants to stop at once) runs the full length', async () => {
+    const input = { inputIds: Int32Array.from(charTokenizer.encode('Answer:')), batchSize: 1, sequenceLength: 8, mix: [{ a: new Float32Array(2), b: new Float32Array(2) }], cache: null };
+    const raw = await session.doStep(input);
+    expect(raw.logits[EOS_ID]).toBe(0); // base says " no idea": the first char, not EOS, is likeliest
+    const masked = await withoutEos(session).doStep(input);
+    expect(masked.logits[EOS_ID]).toBe(Number.NEGATIVE_INFINITY);
+    expect(masked.logits.length).toBe(SCRIPTED_VOCAB);
+  });
+
+  it('interleaves modes, rotating the order each round, and takes medians', async () => {
+    const seen: string[][] = [[], [], []];
+    const report = await runBench({
+      session, tokenizer: charTokenizer, router, tokens: 12, rounds: 3, modes: ['base', 'token', 'prompt'], warmupTokens: 2,
+      onRun: (run, round) => void seen[round]!.push(run.mode),
+    });
+    expect(seen).toEqual([['base', 'token', 'prompt'], ['token', 'prompt', 'base'], ['prompt', 'base', 'token']]);
+    expect(report.runs.map((run) => [run.mode, run.tokens])).toEqual([['base', 12], ['token', 12], ['prompt', 12]]);
+    const medianOf = (mode: string) => {
+      const values = report.roundsDetail!.flat().filter((run) => run.mode === mode).map((run) => run.tokensPerSecond).sort((a, b) => a - b);
+      return values[1];
+    };
+    expect(report.runs[1]!.tokensPerSecond).toBe(medianOf('token'));
+    expect(report.ratios.routedOverBase).toBeCloseTo(medianOf('token')! / medianOf('base')!, 12);
+    expect(report.ratios.routedOverNaive).toBeNull();
+    const json = JSON.parse(benchJson(report)) as { runs: { mode: string; msPerToken: Record<string, number> }[]; ratios: Record<string, unknown> };
+    expect(Object.keys(json.runs[0]!.msPerToken)).toEqual(['routing', 'model', 'sampling']);
+    expect(Object.keys(json.ratios)).toEqual(['routedOverBase', 'routedOverNaive']);
+    expect(benchTable(report)).toContain('token-level ÷ base-only');
+  });
+
+  it('refuses the naive mode without adapter weights', async () => {
+    await expect(runBench({ session, tokenizer: charTokenizer, router, modes: ['naive'] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+  });
+});

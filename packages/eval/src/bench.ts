@@ -1,0 +1,163 @@
+// The speed benchmark: base-only decoding, token-level routing (every token, every 2, every 4),
+// prompt-level routing and the naive paper loop, all in one process and one run so that their
+// ratios hold on a noisy machine. Modes are interleaved: every round runs each mode once, in an
+// order rotated by one each round, and each metric is the median over rounds — noise from other
+// processes then hits every mode alike. EOS is masked out of the logits (the model math is
+// untouched), so every run generates exactly `tokens` tokens whatever the prompt.
+// Not the accuracy eval (eval-runner.ts).
+
+import { createEngine, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
+import { LoraTleError, type BackendSession } from '@lora-tle/spec';
+
+export const DEFAULT_BENCH_MODES = ['base', 'token', 'every:2', 'every:4', 'prompt', 'naive'] as const;
+export const DEFAULT_BENCH_PROMPT =
+  'Question: A baker makes 24 muffins in the morning and 17 more in the afternoon. She sells 29 of them. How many muffins are left?\n\nAnswer:';
+
+export interface BenchRun {
+  mode: string;
+  tokens: number;
+  tokensPerSecond: number; // generated tokens / (request start → last token), prefill included
+  msPerToken: { routing: number; model: number; sampling: number };
+  ttftMs: number;
+  peakRssMb: number; // largest resident set seen during the run (whole process)
+}
+
+export interface BenchReport {
+  tokens: number;
+  rounds: number;
+  prompt: string;
+  device: string;
+  runs: BenchRun[]; // medians per mode, in mode order
+  ratios: { routedOverBase: number; routedOverNaive: number | null; routedOverPython?: number | null };
+  /** Every measured run, for the record: [round][mode order of that round]. */
+  roundsDetail?: BenchRun[][];
+}
+
+export interface BenchOptions {
+  session: BackendSession;
+  tokenizer: EngineTokenizer;
+  router: ContextRouter; // routed modes
+  adapterWeights?: AdapterWeightsSource; // naive mode
+  prompt?: string;
+  tokens?: number; // default 128
+  rounds?: number; // default 5
+  modes?: readonly string[];
+  /** Generate this many tokens per mode once before measuring (default 8; 0 = no warm-up). */
+  warmupTokens?: number;
+  onRun?: (run: BenchRun, round: number) => void;
+}
+
+/** A session whose logits never allow EOS: bench runs are exactly `tokens` long. */
+export function withoutEos(session: BackendSession): BackendSession {
+  const eos = session.pack.architecture.eosTokenIds;
+  const vocab = session.pack.architecture.vocabSize;
+  return {
+    backendId: session.backendId,
+    pack: session.pack,
+    device: session.device,
+    async doStep(input) {
+      const output = await session.doStep(input);
+      for (let row = 0; row < output.logits.length / vocab; row++) for (const id of eos) output.logits[row * vocab + id] = Number.NEGATIVE_INFINITY;
+      return output;
+    },
+    dispose: () => session.dispose(),
+  };
+}
+
+function requestFor(mode: string, prompt: string, tokens: number): GenerateRequest {
+  const base: GenerateRequest = { prompt, maxNewTokens: tokens, sampling: { temperature: 0 } };
+  // the paper loop: per-token merge, recompute without cache, whole text re-embedded, every token
+  if (mode === 'naive') return { ...base, mode: 'token', kv: 'recompute', naive: true };
+  return { ...base, mode, kv: 'reuse' };
+}
+
+function rssMb(): number {
+  const memory = (globalThis as { process?: { memoryUsage?: { rss?: () => number } } }).process?.memoryUsage;
+  return memory?.rss ? memory.rss() / 2 ** 20 : 0;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const tokens = options.tokens ?? 128;
+  const rounds = options.rounds ?? 5;
+  const prompt = options.prompt ?? DEFAULT_BENCH_PROMPT;
+  const modes = [...(options.modes ?? DEFAULT_BENCH_MODES)];
+  if (!Number.isInteger(tokens) || tokens < 1) throw new LoraTleError('E_INVALID_ARGUMENT', `bench tokens must be a whole number ≥ 1, got ${tokens}`);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new LoraTleError('E_INVALID_ARGUMENT', `bench rounds must be a whole number ≥ 1, got ${rounds}`);
+  if (modes.includes('naive') && !options.adapterWeights) {
+    throw new LoraTleError('E_INVALID_ARGUMENT', 'the naive mode merges adapter weights every token and needs them (adapterWeights); drop naive from the modes or pass the adapters');
+  }
+  const engine = createEngine({ session: withoutEos(options.session), tokenizer: options.tokenizer, router: options.router, adapterWeights: options.adapterWeights });
+
+  const measure = async (mode: string, count: number): Promise<BenchRun> => {
+    let peak = rssMb();
+    for await (const event of engine.generate(requestFor(mode, prompt, count))) {
+      if (event.type === 'token') {
+        if (event.step % 8 === 0) peak = Math.max(peak, rssMb());
+        continue;
+      }
+      peak = Math.max(peak, rssMb());
+      const generated = event.tokenIds.length;
+      const perToken = (ms: number) => (generated === 0 ? 0 : ms / generated);
+      return {
+        mode,
+        tokens: generated,
+        tokensPerSecond: event.timing.tokensPerSecond,
+        msPerToken: { routing: perToken(event.timing.routingMs), model: perToken(event.timing.modelMs), sampling: perToken(event.timing.samplingMs) },
+        ttftMs: event.timing.ttftMs,
+        peakRssMb: peak,
+      };
+    }
+    throw new LoraTleError('E_ABORTED', `bench mode ${mode} ended without a result`);
+  };
+
+  const warmup = options.warmupTokens ?? 8;
+  if (warmup > 0) for (const mode of modes) await measure(mode, warmup);
+  const detail: BenchRun[][] = [];
+  for (let round = 0; round < rounds; round++) {
+    const order = modes.map((_, i) => modes[(i + round) % modes.length]!);
+    const measured: BenchRun[] = [];
+    for (const mode of order) {
+      const run = await measure(mode, tokens);
+      measured.push(run);
+      options.onRun?.(run, round);
+    }
+    detail.push(measured);
+  }
+  const runs = modes.map((mode): BenchRun => {
+    const own = detail.flat().filter((run) => run.mode === mode);
+    return {
+      mode,
+      tokens: median(own.map((run) => run.tokens)),
+      tokensPerSecond: median(own.map((run) => run.tokensPerSecond)),
+      msPerToken: {
+        routing: median(own.map((run) => run.msPerToken.routing)),
+        model: median(own.map((run) => run.msPerToken.model)),
+        sampling: median(own.map((run) => run.msPerToken.sampling)),
+      },
+      ttftMs: median(own.map((run) => run.ttftMs)),
+      peakRssMb: Math.max(...own.map((run) => run.peakRssMb)),
+    };
+  });
+  const speed = (mode: string) => runs.find((run) => run.mode === mode)?.tokensPerSecond;
+  const routed = speed('token');
+  const base = speed('base');
+  const naive = speed('naive');
+  return {
+    tokens,
+    rounds,
+    prompt,
+    device: options.session.device,
+    runs,
+    ratios: {
+      routedOverBase: routed !== undefined && base ? routed / base : Number.NaN,
+      routedOverNaive: routed !== undefined && naive ? routed / naive : null,
+    },
+    roundsDetail: detail,
+  };
+}
