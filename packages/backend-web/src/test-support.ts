@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, normalize } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 import { createRandomAdapter, createRandomLlama, writeModelPack } from '@lora-tle/graph';
 import type { ConformancePacks } from './conformance.js';
 import type { PackCache } from './pack-download.js';
@@ -26,6 +26,14 @@ export async function writeConformancePacks(root: string): Promise<ConformancePa
   return { mixed, firstAdapterOnly };
 }
 
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
+
 export interface StaticServer {
   url: string; // http://127.0.0.1:PORT/
   requests: string[]; // paths served, in order
@@ -41,7 +49,8 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
     try {
       if (!file.startsWith(root) || !statSync(file).isFile()) throw new Error('not a file');
       const bytes = readFileSync(file);
-      response.writeHead(200, { 'content-length': String(bytes.byteLength) });
+      const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+      response.writeHead(200, { 'content-length': String(bytes.byteLength), 'content-type': type });
       response.end(bytes);
     } catch {
       response.writeHead(404).end();
