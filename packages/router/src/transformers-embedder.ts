@@ -44,9 +44,10 @@ export interface TransformersEmbedder extends Embedder {
 const INSTALL_HINT = 'install it with `npm install @huggingface/transformers` (an optional peer dependency of @lora-tle/router)';
 
 export async function createTransformersEmbedder(options: TransformersEmbedderOptions): Promise<TransformersEmbedder> {
-  const { modelDir, pooling = 'mean', dtype = 'fp32' } = options;
+  const { pooling = 'mean', dtype = 'fp32' } = options;
   const library = await loadTransformers(options.loadLibrary);
-  const { dirname, basename, join } = await import('node:path');
+  const { dirname, basename, join, resolve } = await import('node:path');
+  const modelDir = resolve(options.modelDir);
   const { readFile, stat } = await import('node:fs/promises');
   const modelName = basename(modelDir);
   const onnxFile = join(modelDir, 'onnx', dtype === 'fp32' ? 'model.onnx' : `model_${dtype === 'q8' ? 'quantized' : dtype}.onnx`);
