@@ -1,11 +1,10 @@
 // `lora-tle inspect <path>`: says what a safetensors file, PEFT adapter, Hugging Face checkpoint
 // or model pack is, summarises its tensors and config, and gives a validation verdict (and, with
-// --base, whether an adapter fits a base model). Not here: the per-kind logic (inspect/).
+// --base, whether an adapter fits a base model). Not here: the per-kind logic (inspect/), which is
+// imported only when the command runs, so `lora-tle --help` and other commands stay fast.
 
 import { Command } from 'commander';
 import { LoraTleError } from '@lora-tle/spec';
-import { inspectPath } from '../inspect/path-inspectors.js';
-import { renderReport } from '../inspect/render-report.js';
 import type { CliCommand } from './command.js';
 
 interface InspectFlags {
@@ -24,6 +23,8 @@ export const inspectCommand: CliCommand = {
       .option('--all', 'list every tensor (text output shows the first few)')
       .option('--base <dir>', 'also check that the adapter at <path> fits this base checkpoint (exit 1 if not)')
       .action(async (path: string, flags: InspectFlags) => {
+        const { inspectPath } = await import('../inspect/path-inspectors.js');
+        const { renderReport } = await import('../inspect/render-report.js');
         const report = await inspectPath(path, flags.base === undefined ? {} : { base: flags.base });
         terminal.stdout(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, flags.all === true, terminal.outputColors));
         const problem = report.verdict.compatibility?.problem;
