@@ -9,5 +9,7 @@ import { demoCommand } from './demo.js';
 import { storeCommand } from './store.js';
 import { profileCommand } from './profile.js';
 import { routeCommand } from './route.js';
+import { evalCommand } from './eval.js';
+import { benchCommand } from './bench.js';
 
-export const COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, generateCommand, demoCommand, storeCommand, profileCommand, routeCommand];
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, generateCommand, demoCommand, storeCommand, profileCommand, routeCommand, evalCommand, benchCommand];

@@ -1,0 +1,130 @@
+// `lora-tle bench`: decoding speed of base-only, token-level (every token / every 2 / every 4),
+// prompt-level and the naive paper loop, measured in one process with interleaved rounds (medians),
+// as a table or --json; `--python` also runs tools/original-loop/original_loop.py (transformers +
+// PEFT, the original algorithm) on the same fixture and reports the speed-up over it.
+// Not the measuring (@lora-tle/eval runBench).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { contextRouterFrom, engineTokenizerFrom } from '@lora-tle/engine';
+import { benchJson, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
+import { loadPeftAdapter } from '@lora-tle/lora-store/node';
+import { createRouter } from '@lora-tle/router';
+import { LoraTleError, type LoraModuleWeights } from '@lora-tle/spec';
+import { embeddedFixtureDir } from '../embedded-default.js';
+import { parsePositiveInteger } from '../options.js';
+import type { Terminal } from '../terminal.js';
+import type { CliCommand } from './command.js';
+import { embedderFromFlag, openPack, parseList } from './eval.js';
+
+interface BenchFlags {
+  pack?: string;
+  adapters?: string;
+  data?: string;
+  tokens: number;
+  rounds: number;
+  modes?: string[];
+  prompt?: string;
+  strategy: string;
+  embedder: string;
+  python?: boolean;
+  pythonBin: string;
+  json?: boolean;
+  markdown?: boolean;
+}
+
+const ORIGINAL_LOOP = fileURLToPath(new URL('../../../../tools/original-loop/original_loop.py', import.meta.url));
+
+async function loadAdapterWeights(adaptersDir: string, names: readonly string[]): Promise<LoraModuleWeights[][]> {
+  const weights: LoraModuleWeights[][] = [];
+  for (const name of names) {
+    const dir = join(adaptersDir, name);
+    if (!existsSync(dir)) throw new LoraTleError('E_NOT_FOUND', `naive mode needs the PEFT adapter "${name}" at ${dir}; pass --adapters <dir holding one folder per adapter>, or drop naive from --modes`);
+    const adapter = await loadPeftAdapter(dir);
+    try {
+      weights.push(await adapter.readModules());
+    } finally {
+      await adapter.close();
+    }
+  }
+  return weights;
+}
+
+/** Runs the Python original loop on the fixture; returns its run as a bench row. */
+function runPythonOriginal(flags: BenchFlags, fixtureDir: string, prompt: string, terminal: Terminal): BenchRun {
+  terminal.stderr(`bench: running the Python original loop (${flags.pythonBin} ${ORIGINAL_LOOP})…\n`);
+  const result = spawnSync(
+    flags.pythonBin,
+    [ORIGINAL_LOOP, '--fixture', fixtureDir, '--tokens', String(flags.tokens), '--prompt', prompt, '--json'],
+    { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, env: { ...process.env, TOKENIZERS_PARALLELISM: 'false' } },
+  );
+  if (result.error || result.status !== 0) {
+    throw new LoraTleError('E_IO', `the Python original loop failed (${result.error?.message ?? `exit ${result.status}`}): ${(result.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}; it needs python3 with torch, transformers and peft`);
+  }
+  const line = result.stdout.trim().split('\n').pop() ?? '';
+  const parsed = JSON.parse(line) as { tokens: number; tokensPerSecond: number; msPerToken: BenchRun['msPerToken']; ttftMs: number; peakRssMb: number };
+  return { mode: 'python-original', tokens: parsed.tokens, tokensPerSecond: parsed.tokensPerSecond, msPerToken: parsed.msPerToken, ttftMs: parsed.ttftMs, peakRssMb: parsed.peakRssMb };
+}
+
+export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Promise<void> {
+  const opened = await openPack(flags.pack, terminal);
+  try {
+    const adapters = opened.session.pack.adapters.map((adapter) => adapter.name);
+    const modes = flags.modes ?? [...DEFAULT_BENCH_MODES];
+    const fixtureDir = opened.fixtureDir ?? embeddedFixtureDir();
+    const suite = flags.data !== undefined ? await loadSuiteFromDir(flags.data) : await loadTinyTleSuite(fixtureDir);
+    const embedder = await embedderFromFlag(flags.embedder);
+    const profiles = await buildSuiteProfiles({ suite, adapters, embedder });
+    const router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: flags.strategy, schedule: 'token' }));
+    const adapterWeights = modes.includes('naive')
+      ? await loadAdapterWeights(flags.adapters ?? join(fixtureDir, 'adapters'), adapters)
+      : undefined;
+    const prompt = flags.prompt ?? DEFAULT_BENCH_PROMPT;
+    terminal.stderr(`bench: ${modes.join(', ')} × ${flags.rounds} rounds of ${flags.tokens} tokens on ${opened.session.device}\n`);
+    const progress = terminal.progress('bench', modes.length * flags.rounds);
+    let measured = 0;
+    let report: BenchReport;
+    try {
+      report = await runBench({
+        session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router, adapterWeights,
+        prompt, tokens: flags.tokens, rounds: flags.rounds, modes,
+        onRun: () => progress.update(++measured),
+      });
+    } finally {
+      progress.stop();
+    }
+    if (flags.python) {
+      const python = runPythonOriginal(flags, fixtureDir, prompt, terminal);
+      report.runs.push(python);
+      const routed = report.runs.find((run) => run.mode === 'token')?.tokensPerSecond;
+      report.ratios.routedOverPython = routed !== undefined && python.tokensPerSecond > 0 ? routed / python.tokensPerSecond : null;
+    }
+    terminal.stdout(flags.json ? benchJson(report) : benchTable(report, flags.markdown === true));
+  } finally {
+    await opened.session.dispose();
+  }
+}
+
+export const benchCommand: CliCommand = {
+  name: 'bench',
+  create: ({ terminal }) =>
+    new Command('bench')
+      .description('decoding speed: base-only, token-level (every 1/2/4), prompt-level and the naive paper loop, interleaved in one run')
+      .option('--pack <dir>', 'model pack (default: the embedded tiny-tle pack)')
+      .option('--adapters <dir>', 'PEFT adapter folders (one per pack adapter) for the naive mode (default: the fixture adapters)')
+      .option('--data <dir>', 'train splits for the routing profiles (default: the tiny-tle fixture data)')
+      .option('--tokens <n>', 'tokens generated per run (EOS is masked so every run is this long)', (value) => parsePositiveInteger('--tokens', value), 128)
+      .option('--rounds <n>', 'interleaved rounds; each metric is the median over rounds', (value) => parsePositiveInteger('--rounds', value), 5)
+      .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')})`, (value) => parseList('--modes', value))
+      .option('--prompt <text>', 'the prompt (default: a math word problem)')
+      .option('--strategy <spec>', 'routing strategy', 'paper')
+      .option('--embedder <name>', 'hashing, or transformers:<local model dir>', 'hashing')
+      .option('--python', 'also run tools/original-loop/original_loop.py (transformers + PEFT) on the fixture')
+      .option('--python-bin <path>', 'Python interpreter for --python', 'python3')
+      .option('--json', 'print JSON: { runs: [...], ratios: { routedOverBase, routedOverNaive } }')
+      .option('--markdown', 'print a markdown table')
+      .action((flags: BenchFlags) => runBenchCommand(flags, terminal)),
+};
