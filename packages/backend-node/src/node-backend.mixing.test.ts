@@ -50,6 +50,19 @@ async function run(session: BackendSession, coefficients: MixCoefficients): Prom
   return logits;
 }
 
+/** 'last' logits of prefill then of each decode step. */
+async function runTokens(session: BackendSession, prompt: number[], coefficients: MixCoefficients): Promise<Float32Array[]> {
+  const logits: Float32Array[] = [];
+  let output = await session.doStep({ inputIds: Int32Array.from(prompt), batchSize: 1, sequenceLength: prompt.length, mix: [coefficients], cache: null });
+  logits.push(output.logits);
+  for (const token of DECODE) {
+    output = await session.doStep({ inputIds: Int32Array.of(token), batchSize: 1, sequenceLength: 1, mix: [coefficients], cache: output.cache });
+    logits.push(output.logits);
+  }
+  output.cache.dispose();
+  return logits;
+}
+
 const worst = (left: Float32Array[], right: Float32Array[]): number => Math.max(...left.map((values, step) => maxAbsDifference(values, right[step] as Float32Array)));
 
 describe('run-time mixing on the node backend', () => {
@@ -90,6 +103,36 @@ describe('run-time mixing on the node backend', () => {
         expect(maxAbsDifference(decodeRow, separate[row]![step + 1] as Float32Array)).toBeLessThanOrEqual(1e-5);
       });
     });
+  });
+
+  it('a left-padded batch (rows of different lengths, engine style) equals separate unpadded runs', async () => {
+    const rows = [mix([0.2, 0.5, 0.3], combination), mix([1, 0, -0.5], combination)];
+    const short = PROMPT.slice(2); // 3 tokens, left-padded by 2
+    const separateShort = await runTokens(all, short, rows[0]!);
+    const separateLong = await runTokens(all, PROMPT, rows[1]!);
+    const T = PROMPT.length;
+    const V = arch.vocabSize;
+    const pad = 2;
+    let mask = Uint8Array.from([0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+    let output = await all.doStep({
+      inputIds: Int32Array.from([0, 0, ...short, ...PROMPT]),
+      positionIds: Int32Array.from([0, 0, 0, 1, 2, 0, 1, 2, 3, 4]),
+      attentionMask: mask,
+      batchSize: 2,
+      sequenceLength: T,
+      mix: rows,
+      cache: null,
+    });
+    expect(maxAbsDifference(output.logits.subarray(0, V), separateShort[0]!)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDifference(output.logits.subarray(V), separateLong[0]!)).toBeLessThanOrEqual(1e-5);
+    for (const [step, token] of DECODE.entries()) {
+      mask = Uint8Array.from([...mask.subarray(0, T + step), 1, ...mask.subarray(T + step), 1]);
+      const positions = Int32Array.of(short.length + step, T + step);
+      output = await all.doStep({ inputIds: Int32Array.of(token, token), positionIds: positions, attentionMask: mask, batchSize: 2, sequenceLength: 1, mix: rows, cache: output.cache });
+      expect(maxAbsDifference(output.logits.subarray(0, V), separateShort[step + 1]!)).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDifference(output.logits.subarray(V), separateLong[step + 1]!)).toBeLessThanOrEqual(1e-5);
+    }
+    expect(pad + short.length).toBe(T);
   });
 
   it("'last' logits are the last position of 'all', and hidden comes back as (B, H)", async () => {

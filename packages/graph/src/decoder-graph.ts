@@ -58,16 +58,29 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   }
   const mixing = new MixingCoefficients(builder, mixA, mixB);
 
-  // ---- attention bookkeeping: seqlens_k = Σ mask − 1 (B,) int32; total length scalar int32 ----
-  const maskInt32 = builder.op('Cast', [attentionMask], { attributes: { to: int(ElementType.int32) } });
-  const maskSum = builder.op('ReduceSum', [maskInt32, builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B,)
-  const one32 = builder.uniqueName('one_i32');
-  builder.initializer({ name: one32, dataType: ElementType.int32, dims: [], rawData: new Uint8Array(new Int32Array([1]).buffer) });
-  const seqlensK = builder.op('Sub', [maskSum, one32], { output: 'seqlens_k' });
+  // ---- attention bookkeeping ----
+  // GroupQueryAttention reads each row's length from seqlens_k and assumes right padding. Every row
+  // is declared full length (seqlens_k = total − 1) and padding anywhere (the engine left-pads) is
+  // masked with an additive attention_bias (B, 1, T, total): 0 where attention_mask is 1, −1e9 where
+  // it is 0 (finite, so rows that are all padding stay finite instead of NaN).
   const totalLength64 = builder.op('Shape', [attentionMask], { attributes: { start: int(1), end: int(2) } }); // (1,)
-  const totalLength = builder.op('Squeeze', [builder.op('Cast', [totalLength64], { attributes: { to: int(ElementType.int32) } }), builder.int64Constant([0])], {
-    output: 'total_sequence_length_i32',
-  });
+  const totalLength32 = builder.op('Cast', [totalLength64], { attributes: { to: int(ElementType.int32) } }); // (1,)
+  const totalLength = builder.op('Squeeze', [totalLength32, builder.int64Constant([0])], { output: 'total_sequence_length_i32' }); // ()
+  const one32 = builder.uniqueName('one_i32');
+  builder.initializer({ name: one32, dataType: ElementType.int32, dims: [1], rawData: new Uint8Array(new Int32Array([1]).buffer) });
+  const batchSize = builder.op('Shape', [inputIds], { attributes: { start: int(0), end: int(1) } }); // (1,) = B
+  const seqlensK = builder.op('Expand', [builder.op('Sub', [totalLength32, one32]), batchSize], { output: 'seqlens_k' }); // (B,)
+  const maskFloat = builder.op('Cast', [attentionMask], { attributes: { to: int(ElementType.float32) } }); // (B, total)
+  const scalar = (name: string, value: number): string => {
+    const unique = builder.uniqueName(name);
+    builder.initializer({ name: unique, dataType: ElementType.float32, dims: [], rawData: new Uint8Array(new Float32Array([value]).buffer) });
+    return unique;
+  };
+  const maskBias = builder.op('Mul', [builder.op('Sub', [maskFloat, scalar('one_f32', 1)]), scalar('mask_bias_scale', 1e9)]); // 0 or −1e9
+  const biasShape = builder.op('Concat', [batchSize, builder.int64Constant([1]), builder.op('Shape', [inputIds], { attributes: { start: int(1), end: int(2) } }), totalLength64], {
+    attributes: { axis: int(0) },
+  }); // [B, 1, T, total]
+  const attentionBias = builder.op('Expand', [builder.op('Unsqueeze', [maskBias, builder.int64Constant([1, 2])]), biasShape], { output: 'attention_bias' }); // (B, 1, T, total)
 
   // ---- rotary caches (max positions, d/2), baked from inv_freq ----
   const invFreq = ropeInverseFrequencies(arch);
@@ -129,7 +142,7 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
       });
     const [attention] = builder.node(
       'GroupQueryAttention',
-      [rotary(q, numHeads), rotary(k, numKvHeads), v, pastName('key', layer), pastName('value', layer), seqlensK, totalLength],
+      [rotary(q, numHeads), rotary(k, numKvHeads), v, pastName('key', layer), pastName('value', layer), seqlensK, totalLength, '', '', '', attentionBias],
       {
         domain: 'com.microsoft',
         attributes: { num_heads: int(numHeads), kv_num_heads: int(numKvHeads), scale: float(1 / Math.sqrt(d)), do_rotary: int(0) },
@@ -166,12 +179,10 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     const stepLength = builder.op('Shape', [inputIds], { attributes: { start: int(1), end: int(2) } }); // (1,) = T
     const negativeLength = builder.op('Neg', [stepLength]);
     const stepMask = builder.op('Slice', [attentionMask, negativeLength, builder.int64Constant([Number.MAX_SAFE_INTEGER]), builder.int64Constant([1])]); // (B, T)
-    const maskFloat = builder.op('Unsqueeze', [builder.op('Cast', [stepMask], { attributes: { to: int(ElementType.float32) } }), builder.int64Constant([2])]); // (B, T, 1)
-    const summed = builder.op('ReduceSum', [builder.op('Mul', [final, maskFloat]), builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B, H)
-    const count = builder.op('ReduceSum', [maskFloat, builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B, 1)
-    const oneFloat = builder.uniqueName('one_f32');
-    builder.initializer({ name: oneFloat, dataType: ElementType.float32, dims: [], rawData: new Uint8Array(new Float32Array([1]).buffer) });
-    builder.op('Div', [summed, builder.op('Max', [count, oneFloat])], { output: GRAPH_IO.hidden });
+    const stepMaskFloat = builder.op('Unsqueeze', [builder.op('Cast', [stepMask], { attributes: { to: int(ElementType.float32) } }), builder.int64Constant([2])]); // (B, T, 1)
+    const summed = builder.op('ReduceSum', [builder.op('Mul', [final, stepMaskFloat]), builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B, H)
+    const count = builder.op('ReduceSum', [stepMaskFloat, builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B, 1)
+    builder.op('Div', [summed, builder.op('Max', [count, scalar('one_f32', 1)])], { output: GRAPH_IO.hidden });
     builder.output(GRAPH_IO.hidden, ElementType.float32, ['batch_size', H]);
   }
   progress(totalSteps);
