@@ -1,7 +1,8 @@
 // The page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core): builds
 // the page with Vite, serves it and a tiny pack from 127.0.0.1, and checks that onnxruntime-web
 // runs the pack in the browser (wasm; the GPU is disabled) with the same logits and greedy tokens
-// as onnxruntime-web in Node, and that a reload takes the pack files from the Cache API.
+// as onnxruntime-web in Node, that a reload takes the pack files from the Cache API, and that the
+// webgpu provider (SwiftShader Vulkan, KV cache in GPU buffers) gives the same tokens.
 // Skipped when chromium is not installed (tools/ci/install-system-deps.sh installs it).
 
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
@@ -18,6 +19,8 @@ import type { PageResult } from '../src/main.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// WebGPU without a GPU: Chromium's bundled SwiftShader Vulkan (software; correctness only).
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'];
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
 if (!existsSync(CHROMIUM)) console.warn(`[apps/web browser test] skipped: ${CHROMIUM} is missing; run tools/ci/install-system-deps.sh`);
 
@@ -89,4 +92,27 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     expect(server.requests.slice(before).filter((path) => path.startsWith('/pack/'))).toEqual(['/pack/pack.json']);
     await page.close();
   }, 180_000);
+
+  it('runs the pack on webgpu (SwiftShader) with the same greedy tokens and logits within 1e-3 of wasm', async () => {
+    const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS.filter((flag) => flag !== '--disable-gpu'), ...WEBGPU_FLAGS] });
+    try {
+      const run = async (device: string): Promise<PageResult> => {
+        const page = await gpuBrowser.newPage();
+        await page.goto(`${server.url}index.html?device=${device}&weights=0.6,0.4&prompt=2,3,4&steps=4`);
+        await page.waitForFunction(() => window.loraTle !== undefined, undefined, { timeout: 120_000 });
+        const result = (await page.evaluate(() => window.loraTle)) as PageResult;
+        await page.close();
+        return result;
+      };
+      const webgpu = await run('webgpu');
+      const wasm = await run('wasm');
+      expect(webgpu.error).toBeUndefined();
+      expect(webgpu.device).toBe('webgpu');
+      expect(wasm.device).toBe('wasm');
+      expect(webgpu.tokens).toEqual(wasm.tokens);
+      expect(Math.max(...webgpu.firstLogits.map((value, index) => Math.abs(value - (wasm.firstLogits[index] as number))))).toBeLessThan(1e-3);
+    } finally {
+      await gpuBrowser.close();
+    }
+  }, 240_000);
 });
