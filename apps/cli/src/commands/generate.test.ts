@@ -50,7 +50,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('lora-tle generate', () => {
-  it('--json prints text, token ids, per-step weights and timing; greedy is deterministic; text streams otherwise', () => {
+  it('--json prints text, token ids, per-step weights and timing; greedy is deterministic; text streams otherwise', async () => {
     const args = ['generate', '--pack', packDir, '--prompt', 'Question: what is 2 + 3?', '--mode', 'adapter:science', '--max-new-tokens', '6', '--json'];
     const first = cli(...args);
     expect(first.stderr).toBe('');
@@ -66,21 +66,21 @@ describe('lora-tle generate', () => {
     expect(result.steps.every((step) => JSON.stringify(step.weights) === JSON.stringify({ math: 0, science: 1, code: 0 }))).toBe(true);
     expect(result.tokenIds.length).toBeLessThanOrEqual(6);
     expect(result.timing.tokensPerSecond).toBeGreaterThan(0);
-    expect(JSON.parse(cli(...args).stdout).tokenIds).toEqual(result.tokenIds);
+    expect(JSON.parse((await cliInProcess(...args)).stdout).tokenIds).toEqual(result.tokenIds);
 
-    const plain = cli('generate', '--pack', packDir, '--prompt', 'Question: what is 2 + 3?', '--mode', 'adapter:science', '--max-new-tokens', '6');
+    const plain = await cliInProcess('generate', '--pack', packDir, '--prompt', 'Question: what is 2 + 3?', '--mode', 'adapter:science', '--max-new-tokens', '6');
     expect(plain.code).toBe(0);
     expect(plain.stdout).toBe(`${result.text}\n`);
     expect(plain.stderr).toMatch(/tokens, (length|eos), .* tok\/s/);
   });
 
-  it('reads --prompt-file and samples reproducibly with a seed', () => {
+  it('reads --prompt-file and samples reproducibly with a seed', async () => {
     const promptFile = join(root, 'prompt.txt');
     writeFileSync(promptFile, 'Context:\nThe sky is blue.\n\nQuestion: What colour is the sky?\n\nAnswer:');
-    const run = (seed: string) =>
-      JSON.parse(cli('generate', '--pack', packDir, '--prompt-file', promptFile, '--mode', 'uniform', '--temperature', '1', '--seed', seed, '--max-new-tokens', '8', '--json').stdout)
+    const run = async (seed: string) =>
+      JSON.parse((await cliInProcess('generate', '--pack', packDir, '--prompt-file', promptFile, '--mode', 'uniform', '--temperature', '1', '--seed', seed, '--max-new-tokens', '8', '--json')).stdout)
         .tokenIds as number[];
-    expect(run('3')).toEqual(run('3'));
+    expect(await run('3')).toEqual(await run('3'));
   });
 
   it('bad input gives one line on stderr and a non-zero exit', async () => {
