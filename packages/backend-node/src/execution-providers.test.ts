@@ -290,5 +290,5 @@ describe.skipIf(!webgpuPresent)('webgpu on this machine (first run compiles shad
     }
     await cpu.session.release();
     await gpu.session.release();
-  });
+  }, 300_000); // cold lavapipe shader compilation took up to a minute per GQA variant on a loaded 2-core machine
 });
