@@ -94,7 +94,8 @@ interface EvalFlags {
   routingOnly?: boolean;
 }
 
-async function loadSuite(flags: EvalFlags): Promise<EvalSuite> {
+/** The suite (`all`: every task, whose train splits make the profiles) and the tasks to evaluate. */
+async function loadSuite(flags: EvalFlags): Promise<{ all: EvalSuite; selected: EvalSuite }> {
   let suite: EvalSuite;
   if (flags.data !== undefined) suite = await loadSuiteFromDir(flags.data);
   else if (flags.suite === 'tiny-tle') suite = await loadTinyTleSuite(embeddedFixtureDir());
@@ -102,23 +103,23 @@ async function loadSuite(flags: EvalFlags): Promise<EvalSuite> {
   if (flags.tasks) {
     const unknown = flags.tasks.filter((name) => !suite.tasks.some((task) => task.name === name));
     if (unknown.length > 0) throw new LoraTleError('E_USAGE', `--tasks: ${unknown.join(', ')} not in the suite (${suite.tasks.map((t) => t.name).join(', ')})`);
-    suite = { ...suite, tasks: suite.tasks.filter((task) => flags.tasks!.includes(task.name)) };
+    return { all: suite, selected: { ...suite, tasks: suite.tasks.filter((task) => flags.tasks!.includes(task.name)) } };
   }
-  return suite;
+  return { all: suite, selected: suite };
 }
 
-async function runRoutingOnly(flags: EvalFlags, suite: EvalSuite, terminal: Terminal): Promise<void> {
+async function runRoutingOnly(flags: EvalFlags, all: EvalSuite, selected: EvalSuite, terminal: Terminal): Promise<void> {
   const embedder = await embedderFromFlag(flags.embedder);
-  const adapters = suite.tasks.map((task) => task.name);
-  const profiles = await buildSuiteProfiles({ suite, adapters, embedder });
-  const limited = limitSuite(suite, flags.limit);
+  const adapters = all.tasks.map((task) => task.name);
+  const profiles = await buildSuiteProfiles({ suite: all, adapters, embedder });
+  const limited = limitSuite(selected, flags.limit);
   const result = await measureRoutingAccuracy({ suite: limited, profiles, embedder, strategy: flags.strategy });
   terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderRoutingTable(result));
 }
 
 export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<void> {
-  const fullSuite = await loadSuite(flags);
-  if (flags.routingOnly) return runRoutingOnly(flags, fullSuite, terminal);
+  const { all, selected: fullSuite } = await loadSuite(flags);
+  if (flags.routingOnly) return runRoutingOnly(flags, all, fullSuite, terminal);
   const opened = await openPack(flags.pack, terminal);
   try {
     const adapters = opened.session.pack.adapters.map((adapter) => adapter.name);
@@ -129,7 +130,7 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
     const embedder = await embedderFromFlag(flags.embedder);
     const routed = runs.some((run) => needsRouter(parseRoutingMode(run.mode)));
     const router = routed
-      ? contextRouterFrom(createRouter({ embedder, adapters, profiles: await buildSuiteProfiles({ suite: fullSuite, adapters, embedder }), strategy: flags.strategy, schedule: 'token' }))
+      ? contextRouterFrom(createRouter({ embedder, adapters, profiles: await buildSuiteProfiles({ suite: all, adapters, embedder }), strategy: flags.strategy, schedule: 'token' }))
       : null;
     const engine = createEngine({ session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router });
 

@@ -1,0 +1,109 @@
+// `lora-tle eval` and `lora-tle bench` in-process on a real ONNX pack: a random tiny Llama with the
+// tiny-tle tokenizer and four adapters named like the tiny-tle tasks (so profiles come from the
+// fixture's train splits). A random model scores ~0, so these tests check the plumbing: the JSON
+// shape, incremental results, resume, the SVG file, routing-only, the bench JSON. Accuracy numbers
+// are measured by docs/results.md runs on the trained fixture, not here.
+
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRandomAdapter, createRandomLlama, writeModelPack } from '@lora-tle/graph';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli.js';
+import { createTerminal } from '../terminal.js';
+
+const fixture = fileURLToPath(new URL('../../../../fixtures/tiny-tle/', import.meta.url));
+const hasFixtureData = ['math', 'science', 'code', 'reading'].every((task) => existsSync(join(fixture, 'data', task, 'train.jsonl')));
+const root = mkdtempSync(join(tmpdir(), 'lora-tle-cli-eval-'));
+const packDir = join(root, 'pack');
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const terminal = createTerminal({
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { NO_COLOR: '1', LORA_TLE_CACHE: join(root, 'cache') },
+  });
+  const code = await runCli(args, terminal);
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  const llama = createRandomLlama({ vocabSize: 1024, maxPositionEmbeddings: 512 }, 4);
+  const adapters = ['math', 'science', 'code', 'reading'].map((name, i) =>
+    createRandomAdapter(llama.architecture, { name, rank: 4, targets: ['q_proj', 'v_proj', 'down_proj'] }, 30 + i),
+  );
+  await writeModelPack({
+    source: llama,
+    adapters,
+    destination: packDir,
+    tokenizerFiles: { tokenizer: join(fixture, 'tokenizer.json'), tokenizerConfig: join(fixture, 'tokenizer_config.json') },
+  });
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe.skipIf(!hasFixtureData)('lora-tle eval', () => {
+  it('runs modes × kv, writes results as it goes, resumes, prints JSON and an SVG chart', async () => {
+    const out = join(root, 'run');
+    const svg = join(root, 'chart.svg');
+    const args = ['eval', '--pack', packDir, '--tasks', 'math,code', '--limit', '2', '--modes', 'base,adapter:code,token', '--max-new-tokens', '6', '--out', out];
+    const first = await cli(...args, '--json', '--svg', svg);
+    expect(first.stderr).not.toContain('[E_');
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout) as { suite: string; results: { task: string; mode: string; kv: string; n: number; accuracy: number }[] };
+    expect(report.suite).toBe('tiny-tle');
+    expect(report.results.map((r) => `${r.task}/${r.mode}/${r.kv}/${r.n}`)).toEqual([
+      'math/base/reuse/2', 'math/adapter:code/reuse/2', 'math/token/reuse/2', 'math/token/recompute/2',
+      'code/base/reuse/2', 'code/adapter:code/reuse/2', 'code/token/reuse/2', 'code/token/recompute/2',
+    ]);
+    for (const result of report.results) expect(result.accuracy).toBeGreaterThanOrEqual(0);
+    const lines = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(16);
+    expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
+
+    const again = await cli(...args);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('[E_OUTPUT_EXISTS]');
+
+    const resumed = await cli(...args, '--limit', '3', '--resume', '--markdown');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('(16 already done)');
+    expect(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(24);
+    expect(resumed.stdout.split('\n')[0]).toBe('| mode | math | code | average | n |');
+  }, 120_000);
+
+  it('measures routing accuracy without a model', async () => {
+    const result = await cli('eval', '--routing-only', '--limit', '20', '--json');
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as { accuracy: number; confusion: number[][]; tasks: string[] };
+    expect(parsed.tasks).toEqual(['math', 'science', 'code', 'reading']);
+    expect(parsed.confusion.flat().reduce((a, b) => a + b, 0)).toBe(80);
+    expect(parsed.accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('refuses bad input with a code', async () => {
+    expect((await cli('eval', '--resume')).stderr).toContain('[E_USAGE]');
+    expect((await cli('eval', '--pack', packDir, '--modes', 'sideways')).stderr).toContain('[E_SCHEDULE]');
+    expect((await cli('eval', '--data', join(root, 'nowhere'), '--routing-only')).stderr).toContain('[E_NOT_FOUND]');
+  });
+});
+
+describe.skipIf(!hasFixtureData)('lora-tle bench', () => {
+  it('prints the promised JSON with every mode at the full length', async () => {
+    const result = await cli('bench', '--pack', packDir, '--tokens', '6', '--rounds', '2', '--modes', 'base,token,every:2,prompt', '--json');
+    expect(result.stderr).not.toContain('[E_');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { runs: { mode: string; tokens: number; tokensPerSecond: number; msPerToken: Record<string, number>; ttftMs: number; peakRssMb: number }[]; ratios: Record<string, number | null> };
+    expect(report.runs.map((run) => [run.mode, run.tokens])).toEqual([['base', 6], ['token', 6], ['every:2', 6], ['prompt', 6]]);
+    for (const run of report.runs) {
+      expect(run.tokensPerSecond).toBeGreaterThan(0);
+      expect(run.peakRssMb).toBeGreaterThan(0);
+    }
+    expect(report.runs[0]!.msPerToken["routing"]!).toBeLessThan(report.runs[1]!.msPerToken["routing"]!); // base never embeds
+    expect(report.ratios.routedOverBase).toBeCloseTo(report.runs[1]!.tokensPerSecond / report.runs[0]!.tokensPerSecond, 2);
+    expect(report.ratios.routedOverNaive).toBeNull();
+  }, 120_000);
+});
