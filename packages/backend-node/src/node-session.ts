@@ -56,6 +56,13 @@ export class NodeSession implements BackendSession {
     if (input.positionIds && input.positionIds.length !== B * T) bad(`positionIds has ${input.positionIds.length} entries, expected ${B * T}`);
     if (input.attentionMask && input.attentionMask.length !== B * total) bad(`attentionMask has ${input.attentionMask.length} entries, expected batch·(cache.length + T) = ${B * total}`);
 
+    const maxPositions = architecture.maxPositionEmbeddings;
+    const lastPosition = input.positionIds ? Math.max(...input.positionIds) : total - 1;
+    if (lastPosition >= maxPositions) {
+      throw new LoraTleError('E_CONTEXT_OVERFLOW', `position ${lastPosition} is beyond the model's ${maxPositions} positions (max_position_embeddings); shorten the prompt or generate fewer tokens`);
+    }
+    if (input.positionIds && input.positionIds.some((position) => position < 0)) bad('positionIds must be ≥ 0');
+
     // ---- feeds ----
     const ids = BigInt64Array.from(input.inputIds, (id) => BigInt(id));
     const positions = new BigInt64Array(B * T);

@@ -73,6 +73,8 @@ describe('stepping', () => {
     await expectCode(session.doStep({ ...step, sequenceLength: 3 }), 'E_INVALID_ARGUMENT');
     await expectCode(session.doStep({ ...step, inputIds: Int32Array.of(1, 999) }), 'E_INVALID_ARGUMENT');
     await expectCode(session.doStep({ ...step, mix: [mix([1, 0], 'cat')] }), 'E_INVALID_ARGUMENT');
+    const farPositions = Int32Array.of(0, model.architecture.maxPositionEmbeddings);
+    await expectCode(session.doStep({ ...step, positionIds: farPositions }), 'E_CONTEXT_OVERFLOW');
     const first = await session.doStep(step);
     const second = await session.doStep({ ...step, inputIds: Int32Array.of(3), sequenceLength: 1, cache: first.cache });
     expect(second.cache.length).toBe(3);
