@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli.js';
+import type { Command } from 'commander';
+import { buildProgram, runCli } from './cli.js';
 import { loadPeftAdapter } from './lora-store-node.js';
 import { createTerminal } from './terminal.js';
 import { TINY_ARCHITECTURE_CONFIG, writeTinyAdapter, writeTinyCheckpoint } from './test-adapters.js';
@@ -94,6 +95,25 @@ describe('lora-tle --help', () => {
     for (const result of [top, inspect, merge]) expect(result.stderr).toBe('');
   });
 
+  it('every registered command and subcommand answers --help on stdout with exit 0', async () => {
+    const program = buildProgram(createTerminal({ stdout: { write: () => true }, stderr: { write: () => true }, env: {} }));
+    const paths: string[][] = [];
+    const walk = (command: Command, path: string[]) => {
+      for (const child of command.commands) {
+        paths.push([...path, child.name()]);
+        walk(child, [...path, child.name()]);
+      }
+    };
+    walk(program, []);
+    expect(paths.map((path) => path.join(' '))).toEqual(expect.arrayContaining(['inspect', 'merge']));
+    for (const path of paths) {
+      const result = await runInProcess([...path, '--help']);
+      expect(result.code, path.join(' ')).toBe(0);
+      expect(result.stdout).toContain(`Usage: lora-tle ${path.join(' ')}`);
+      expect(result.stderr).toBe('');
+    }
+  });
+
   it.concurrent('usage errors exit 2 with one [E_USAGE] line', async () => {
     const [unknownOption, unknownCommand, missingArgument] = await Promise.all([run(['inspect', path('math'), '--bogus']), runInProcess(['frobnicate']), runInProcess(['inspect'])]);
     for (const result of [unknownOption, unknownCommand, missingArgument]) {
@@ -101,6 +121,7 @@ describe('lora-tle --help', () => {
       expectOneErrorLine(result, 'E_USAGE');
     }
     expect(unknownOption.stderr).toContain("'--bogus'");
+    expect(unknownOption.stderr).toContain('see `lora-tle inspect --help`');
   });
 });
 

@@ -34,35 +34,54 @@ export function buildProgram(terminal: Terminal): Command {
     });
   for (const command of COMMANDS) {
     const subcommand = command.create({ terminal });
-    subcommand.copyInheritedSettings(program);
     program.addCommand(subcommand);
+    inheritSettings(subcommand, program);
   }
   return program;
 }
 
-function commandNameIn(argv: readonly string[]): string | null {
-  const names = new Set(COMMANDS.map((command) => command.name));
-  return argv.find((arg) => names.has(arg)) ?? null;
+/**
+ * Gives a command and all its nested subcommands (`store add`, …) the program's error handling
+ * and output settings; commander copies them only to subcommands made with .command().
+ */
+function inheritSettings(command: Command, parent: Command): void {
+  command.copyInheritedSettings(parent);
+  for (const child of command.commands) inheritSettings(child, command);
+}
+
+/** The command path argv selects, e.g. `store add`, for the "see … --help" hint. */
+function commandPathIn(program: Command, argv: readonly string[]): string {
+  const path: string[] = [];
+  let current = program;
+  for (const arg of argv) {
+    const next = current.commands.find((command) => command.name() === arg);
+    if (next === undefined) continue;
+    path.push(arg);
+    current = next;
+  }
+  return path.join(' ');
 }
 
 /** Runs the CLI with argv (without node and script), returns the exit code. */
 export async function runCli(argv: readonly string[], terminal: Terminal): Promise<number> {
   const debug = argv.includes('--debug');
+  let program: Command | null = null;
   try {
+    program = buildProgram(terminal);
     if (argv.length === 0) {
-      buildProgram(terminal).outputHelp({ error: true });
+      program.outputHelp({ error: true });
       return EXIT_USAGE;
     }
-    await buildProgram(terminal).parseAsync([...argv], { from: 'user' });
+    await program.parseAsync([...argv], { from: 'user' });
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
       // help and version "errors" are normal exits; everything else is a usage error
       if (error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
       if (error.code === 'commander.help') return EXIT_USAGE;
-      const command = commandNameIn(argv);
+      const command = program === null ? '' : commandPathIn(program, argv);
       const message = error.message.replace(/^error:\s*/i, '');
-      const hint = `see \`lora-tle${command === null ? '' : ` ${command}`} --help\``;
+      const hint = `see \`lora-tle${command === '' ? '' : ` ${command}`} --help\``;
       return reportError(new LoraTleError('E_USAGE', `${message} (${hint})`), terminal, debug);
     }
     return reportError(error, terminal, debug);
