@@ -34,6 +34,7 @@ interface BenchFlags {
   pythonBin: string;
   json?: boolean;
   markdown?: boolean;
+  threads?: number;
 }
 
 const ORIGINAL_LOOP = fileURLToPath(new URL('../../../../tools/original-loop/original_loop.py', import.meta.url));
@@ -70,7 +71,7 @@ function runPythonOriginal(flags: BenchFlags, fixtureDir: string, prompt: string
 }
 
 export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Promise<void> {
-  const opened = await openPack(flags.pack, terminal);
+  const opened = await openPack(flags.pack, terminal, flags.threads);
   try {
     const adapters = opened.session.pack.adapters.map((adapter) => adapter.name);
     const modes = flags.modes ?? [...DEFAULT_BENCH_MODES];
@@ -119,6 +120,7 @@ export const benchCommand: CliCommand = {
       .option('--tokens <n>', 'tokens generated per run (EOS is masked so every run is this long)', (value) => parsePositiveInteger('--tokens', value), 128)
       .option('--rounds <n>', 'interleaved rounds; each metric is the median over rounds', (value) => parsePositiveInteger('--rounds', value), 5)
       .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')})`, (value) => parseList('--modes', value))
+      .option('--threads <n>', 'onnxruntime intra-op threads (default: its choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--prompt <text>', 'the prompt (default: a math word problem)')
       .option('--strategy <spec>', 'routing strategy', 'paper')
       .option('--embedder <name>', 'hashing, or transformers:<local model dir>', 'hashing')

@@ -40,7 +40,8 @@ export interface OpenedPack {
   tokenizer: TextTokenizer;
 }
 
-export async function openPack(packFlag: string | undefined, terminal: Terminal): Promise<OpenedPack> {
+/** Opens a pack on the CPU backend; `threads` sets onnxruntime's intra-op threads (default: its own choice). */
+export async function openPack(packFlag: string | undefined, terminal: Terminal, threads?: number): Promise<OpenedPack> {
   let packDir = packFlag;
   let fixtureDir: string | null = null;
   if (packDir === undefined) {
@@ -48,7 +49,7 @@ export async function openPack(packFlag: string | undefined, terminal: Terminal)
     packDir = embedded.packDir;
     fixtureDir = embedded.fixtureDir;
   }
-  const session = await createNodeBackend().doLoad(packDir);
+  const session = await createNodeBackend().doLoad(packDir, threads === undefined ? {} : { backendOptions: { node: { threads } } });
   const tokenizerFile = session.pack.files.tokenizer;
   if (tokenizerFile === null) {
     await session.dispose();
@@ -92,6 +93,7 @@ interface EvalFlags {
   markdown?: boolean;
   svg?: string;
   routingOnly?: boolean;
+  threads?: number;
 }
 
 /** The suite (`all`: every task, whose train splits make the profiles) and the tasks to evaluate. */
@@ -120,7 +122,7 @@ async function runRoutingOnly(flags: EvalFlags, all: EvalSuite, selected: EvalSu
 export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<void> {
   const { all, selected: fullSuite } = await loadSuite(flags);
   if (flags.routingOnly) return runRoutingOnly(flags, all, fullSuite, terminal);
-  const opened = await openPack(flags.pack, terminal);
+  const opened = await openPack(flags.pack, terminal, flags.threads);
   try {
     const adapters = opened.session.pack.adapters.map((adapter) => adapter.name);
     const runs = planRuns(flags.modes ?? defaultModes(adapters), flags.kv);
@@ -197,6 +199,7 @@ export const evalCommand: CliCommand = {
       .option('--strategy <spec>', 'routing strategy: paper, softmax[:T], top-k:<k>, knn, …', 'paper')
       .option('--embedder <name>', 'hashing, or transformers:<local model dir>', 'hashing')
       .option('--limit <n>', 'first n items of each task (quick runs)', (value) => parsePositiveInteger('--limit', value))
+      .option('--threads <n>', 'onnxruntime intra-op threads (default: its choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--batch <n>', 'prompts per engine batch', (value) => parsePositiveInteger('--batch', value), 8)
       .option('--max-new-tokens <n>', 'cap on the per-task budget (longest gold answer + 8)', (value) => parsePositiveInteger('--max-new-tokens', value))
       .option('--out <dir>', 'write results.jsonl (per item, as they finish), report.json, report.md here')
