@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { buildProgram, runCli } from './cli.js';
-import { loadPeftAdapter } from './lora-store-node.js';
+import { loadPeftAdapter } from '@lora-tle/lora-store/node';
 import { createTerminal } from './terminal.js';
 import { TINY_ARCHITECTURE_CONFIG, writeTinyAdapter, writeTinyCheckpoint } from './test-adapters.js';
 

@@ -5,7 +5,7 @@ import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LlamaLinearModule, LoraModuleWeights } from '@lora-tle/spec';
 import { encodeSafetensorsBytes, expectedLlamaWeights, linearFeatures, linearModulePath, parseLlamaConfig } from '@lora-tle/lora-store';
-import { writePeftAdapter } from './lora-store-node.js';
+import { writePeftAdapter } from '@lora-tle/lora-store/node';
 
 export const TINY_ARCHITECTURE_CONFIG = {
   architectures: ['LlamaForCausalLM'],

@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LoraTleError, PACK_FORMAT_VERSION } from '@lora-tle/spec';
 import { ADAPTER_CONFIG_FILE, ADAPTER_PICKLE_FILE, ADAPTER_WEIGHTS_FILE, type PeftAdapter } from '@lora-tle/lora-store';
-import { loadCheckpoint, loadPeftAdapter, openSafetensorsFile } from '../lora-store-node.js';
+import { loadCheckpoint, loadPeftAdapter, openSafetensorsFile } from '@lora-tle/lora-store/node';
 import { combineSummaries, summarizeTensors, type CompatibilityVerdict, type InspectReport } from './inspect-report.js';
 
 export interface InspectOptions {

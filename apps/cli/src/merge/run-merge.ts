@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { LoraTleError, type OfflineCombination } from '@lora-tle/spec';
 import type { PeftAdapter } from '@lora-tle/lora-store';
-import { loadPeftAdapter, writePeftAdapter } from '../lora-store-node.js';
+import { loadPeftAdapter, writePeftAdapter } from '@lora-tle/lora-store/node';
 import { parseFiniteNumber } from '../options.js';
 import type { Progress, Terminal } from '../terminal.js';
 import { mergeAdapters } from './merge-adapters.js';
