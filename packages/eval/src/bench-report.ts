@@ -54,3 +54,33 @@ export function benchTable(report: BenchReport, markdown = false): string {
   const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   return `${[line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line), '', ...ratioLines, footer].join('\n')}\n`;
 }
+
+/** A horizontal bar chart of tokens/s per mode (hand-written SVG), the ratio to base-only on each bar. */
+export function benchSvg(report: BenchReport, title = 'decoding speed by mode (tokens/s, higher is better)'): string {
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const base = report.runs.find((run) => run.mode === 'base')?.tokensPerSecond;
+  const fastest = Math.max(...report.runs.map((run) => run.tokensPerSecond), 1e-9);
+  const left = 130;
+  const barArea = 420;
+  const rowHeight = 24;
+  const top = 40;
+  const width = left + barArea + 150;
+  const height = top + report.runs.length * rowHeight + 36;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escape(title)}</text>`,
+  ];
+  report.runs.forEach((run, i) => {
+    const y = top + i * rowHeight;
+    const length = (barArea * run.tokensPerSecond) / fastest;
+    const ratio = base ? ` (${(run.tokensPerSecond / base).toFixed(2)}× base)` : '';
+    const fill = run.mode === 'base' ? '#999999' : run.mode === 'naive' || run.mode === 'python-original' ? '#D55E00' : '#0072B2';
+    parts.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${escape(run.mode)}</text>`);
+    parts.push(`<rect x="${left}" y="${y + 3}" width="${length.toFixed(1)}" height="${rowHeight - 8}" fill="${fill}"/>`);
+    parts.push(`<text x="${(left + length + 6).toFixed(1)}" y="${y + 14}">${run.tokensPerSecond.toFixed(1)}${escape(ratio)}</text>`);
+  });
+  parts.push(`<text x="10" y="${height - 10}" fill="#555555">${escape(`${report.tokens} tokens per run, median of ${report.rounds} interleaved rounds, ${report.device}`)}</text>`);
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContextRouter } from '@lora-tle/engine';
 import { runBench, withoutEos } from './bench.js';
-import { benchJson, benchTable } from './bench-report.js';
+import { benchJson, benchSvg, benchTable } from './bench-report.js';
 import { charTokenizer, createScriptedSession, EOS_ID, SCRIPTED_VOCAB } from './test-support/scripted-backend.js';
 
 const session = createScriptedSession([{ adapter: 'math', answers: new Map(), otherwise: 'ok' }, { adapter: 'code', answers: new Map(), otherwise: 'x' }]);
@@ -45,6 +45,9 @@ describe('runBench', () => {
     expect(Object.keys(json.runs[0]!.msPerToken)).toEqual(['routing', 'model', 'sampling']);
     expect(Object.keys(json.ratios)).toEqual(['routedOverBase', 'routedOverNaive']);
     expect(benchTable(report)).toContain('token-level ÷ base-only');
+    const svg = benchSvg(report);
+    expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 3); // background + one bar per mode
+    expect(svg).toContain('>1.0');
   });
 
   it('refuses the naive mode without adapter weights', async () => {

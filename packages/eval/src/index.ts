@@ -16,4 +16,4 @@ export { renderSvgChart, type ChartOptions } from './svg-chart.js';
 export { buildSuiteProfiles, evenlySpaced, taskForAdapter, type SuiteProfileOptions } from './suite-profiles.js';
 export { measureRoutingAccuracy, renderRoutingTable, type RoutingAccuracy, type RoutingAccuracyOptions } from './routing-accuracy.js';
 export { DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, runBench, withoutEos, type BenchOptions, type BenchReport, type BenchRun } from './bench.js';
-export { benchJson, benchTable } from './bench-report.js';
+export { benchJson, benchSvg, benchTable } from './bench-report.js';

@@ -5,12 +5,12 @@
 // Not the measuring (@lora-tle/eval runBench).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { contextRouterFrom, engineTokenizerFrom } from '@lora-tle/engine';
-import { benchJson, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
+import { benchJson, benchSvg, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
 import { loadPeftAdapter } from '@lora-tle/lora-store/node';
 import { createRouter } from '@lora-tle/router';
 import { LoraTleError, type LoraModuleWeights } from '@lora-tle/spec';
@@ -35,6 +35,7 @@ interface BenchFlags {
   json?: boolean;
   markdown?: boolean;
   threads?: number;
+  svg?: string;
 }
 
 const ORIGINAL_LOOP = fileURLToPath(new URL('../../../../tools/original-loop/original_loop.py', import.meta.url));
@@ -103,6 +104,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
       const routed = report.runs.find((run) => run.mode === 'token')?.tokensPerSecond;
       report.ratios.routedOverPython = routed !== undefined && python.tokensPerSecond > 0 ? routed / python.tokensPerSecond : null;
     }
+    if (flags.svg) writeFileSync(flags.svg, benchSvg(report));
     terminal.stdout(flags.json ? benchJson(report) : benchTable(report, flags.markdown === true));
   } finally {
     await opened.session.dispose();
@@ -128,5 +130,6 @@ export const benchCommand: CliCommand = {
       .option('--python-bin <path>', 'Python interpreter for --python', 'python3')
       .option('--json', 'print JSON: { runs: [...], ratios: { routedOverBase, routedOverNaive } }')
       .option('--markdown', 'print a markdown table')
+      .option('--svg <file>', 'write a bar chart of tokens/s per mode (SVG)')
       .action((flags: BenchFlags) => runBenchCommand(flags, terminal)),
 };
