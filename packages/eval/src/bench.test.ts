@@ -47,7 +47,7 @@ describe('runBench', () => {
     expect(benchTable(report)).toContain('token-level ÷ base-only');
     const svg = benchSvg(report);
     expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 3); // background + one bar per mode
-    expect(svg).toContain('>1.0');
+    expect(svg).toContain('(1.00× base)'); // base against itself
   });
 
   it('refuses the naive mode without adapter weights', async () => {
