@@ -5,7 +5,7 @@
 // below process wiring).
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -165,6 +165,34 @@ describe('lora-tle inspect', () => {
     expect(misfits.code).toBe(1);
     expect(misfits.stdout).toMatch(/compatible\s+no/);
     expectOneErrorLine(misfits, 'E_ADAPTER_SHAPE');
+  });
+
+  it.concurrent('describes a model pack through backend-node\'s readPack, and refuses an unknown format version', async () => {
+    const manifest = {
+      formatVersion: 1,
+      createdBy: 'test',
+      architecture: { modelType: 'llama', vocabSize: 64, hiddenSize: 16, numLayers: 2, numHeads: 2, numKvHeads: 1, headDim: 8 },
+      combination: 'cat',
+      adapters: [{ name: 'math', rank: 4, targetModules: ['q_proj'], sourceHash: 'x', baseModelNameOrPath: null }],
+      dtype: 'float32',
+      opset: { 'ai.onnx': 17, 'com.microsoft': 1 },
+      io: { logits: 'logits' },
+      files: { model: 'model.onnx', baseWeights: 'base.weights', adapterWeights: null, tokenizer: null, tokenizerConfig: null },
+      sourceHashes: {},
+    };
+    for (const [name, version] of [['pack', 1], ['pack-v99', 99]] as const) {
+      await mkdir(path(name));
+      await writeFile(join(path(name), 'pack.json'), JSON.stringify({ ...manifest, formatVersion: version }));
+      await writeFile(join(path(name), 'model.onnx'), new Uint8Array(0));
+      await writeFile(join(path(name), 'base.weights'), new Uint8Array(0));
+    }
+    const [pack, future] = await Promise.all([runInProcess(['inspect', path('pack'), '--json']), runInProcess(['inspect', path('pack-v99')])]);
+    expect(pack.code, pack.stderr).toBe(0);
+    const report = JSON.parse(pack.stdout);
+    expect(report.kind).toBe('model-pack');
+    expect(report.facts.adapters).toBe('math (r=4; q_proj)');
+    expect(future.code).toBe(1);
+    expectOneErrorLine(future, 'E_PACK_VERSION');
   });
 
   it.concurrent('a corrupt file and a missing path fail with one line each', async () => {

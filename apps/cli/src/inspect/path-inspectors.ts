@@ -5,7 +5,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LoraTleError, PACK_FORMAT_VERSION } from '@lora-tle/spec';
+import { LoraTleError } from '@lora-tle/spec';
 import { ADAPTER_CONFIG_FILE, ADAPTER_PICKLE_FILE, ADAPTER_WEIGHTS_FILE, type PeftAdapter } from '@lora-tle/lora-store';
 import { loadCheckpoint, loadPeftAdapter, openSafetensorsFile } from '@lora-tle/lora-store/node';
 import { combineSummaries, summarizeTensors, type CompatibilityVerdict, type InspectReport } from './inspect-report.js';
@@ -30,41 +30,38 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-// ---- model pack (hook: a fuller report belongs to the pack loader once it exists) ----
+// ---- model pack (validated by backend-node's readPack, imported only for packs) ----
 
 const modelPackInspector: PathInspector = {
   kind: 'model-pack',
   matches: async (path, isDirectory) => isDirectory && (await isFile(join(path, 'pack.json'))),
   async inspect(path) {
-    let manifest: Record<string, any>;
-    try {
-      manifest = JSON.parse(await readFile(join(path, 'pack.json'), 'utf8'));
-    } catch (cause) {
-      throw new LoraTleError('E_PACK_INVALID', `${path}/pack.json is not valid JSON (${(cause as Error).message}); rebuild the pack with \`lora-tle build\``, { cause });
-    }
-    if (manifest['formatVersion'] !== PACK_FORMAT_VERSION) {
-      throw new LoraTleError('E_PACK_VERSION', `${path}/pack.json has formatVersion ${JSON.stringify(manifest['formatVersion'])}, this lora-tle reads ${PACK_FORMAT_VERSION}; rebuild the pack`);
-    }
-    const model = manifest['files']?.['model'];
-    if (typeof model !== 'string' || !(await isFile(join(path, model)))) {
-      throw new LoraTleError('E_PACK_INVALID', `${path}: the model file ${JSON.stringify(model)} named in pack.json is missing; rebuild the pack`);
-    }
-    const adapters: Array<{ name?: string; rank?: number }> = Array.isArray(manifest['adapters']) ? manifest['adapters'] : [];
+    const { readPack, listExternalData } = await import('@lora-tle/backend-node');
+    const { manifest, modelPath } = readPack(path); // pack.json shape, version, files, external-data ranges
+    const references = listExternalData(await readFile(modelPath));
+    const weightFiles = [...new Set(references.map((reference) => reference.location))];
+    const a = manifest.architecture;
     return {
       path,
       kind: 'model-pack',
-      description: `${adapters.length} adapter(s), combination ${String(manifest['combination'])}`,
+      description: `${manifest.adapters.length} adapter(s), combination ${manifest.combination}`,
       facts: {
-        adapters: adapters.map((adapter) => `${adapter.name} (r=${adapter.rank})`).join(', ') || null,
-        combination: String(manifest['combination']),
-        dtype: String(manifest['dtype']),
-        layers: manifest['architecture']?.['numLayers'] ?? null,
-        hidden: manifest['architecture']?.['hiddenSize'] ?? null,
-        'created by': String(manifest['createdBy'] ?? '—'),
+        adapters: manifest.adapters.map((adapter) => `${adapter.name} (r=${adapter.rank}; ${adapter.targetModules.join(', ')})`).join(', ') || null,
+        combination: manifest.combination,
+        dtype: manifest.dtype,
+        architecture: `${a.modelType}, ${a.numLayers} layers, hidden ${a.hiddenSize}, vocab ${a.vocabSize}`,
+        opset: `ai.onnx ${manifest.opset['ai.onnx']}, com.microsoft ${manifest.opset['com.microsoft']}`,
+        'external tensors': `${references.length} in ${weightFiles.join(', ') || '—'}`,
+        tokenizer: manifest.files.tokenizer,
+        'created by': manifest.createdBy,
       },
       config: manifest,
       tensors: null,
-      verdict: { valid: true, checks: ['pack.json parses', `format version ${PACK_FORMAT_VERSION}`, 'model file present'], compatibility: null },
+      verdict: {
+        valid: true,
+        checks: ['pack.json shape and format version', 'every file it names exists', 'every external-data range lies inside its weight file'],
+        compatibility: null,
+      },
     };
   },
 };
