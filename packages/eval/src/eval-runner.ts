@@ -40,6 +40,8 @@ export interface EvalRunnerOptions {
   /** Called when a (task, mode, kv) cell is complete. */
   onCell?: (cell: { task: string; mode: string; kv: KvPolicy; n: number; accuracy: number }) => void;
   sandbox?: Partial<SandboxLimits>;
+  /** A prompt longer than the model context: 'left' (default) keeps its end, 'none' stops with E_CONTEXT_OVERFLOW. */
+  truncate?: 'left' | 'none';
   signal?: AbortSignal;
 }
 
@@ -52,13 +54,14 @@ export function plannedItems(suite: EvalSuite, runs: readonly EvalRun[]): number
   return suite.tasks.reduce((sum, task) => sum + task.items.length, 0) * runs.length;
 }
 
-async function generateBatch(engine: Engine, items: readonly EvalItem[], run: EvalRun, maxNewTokens: number, signal?: AbortSignal) {
+async function generateBatch(engine: Engine, items: readonly EvalItem[], run: EvalRun, maxNewTokens: number, truncate: 'left' | 'none', signal?: AbortSignal) {
   const requests: GenerateRequest[] = items.map((item) => ({
     prompt: item.prompt,
     mode: run.mode,
     kv: run.kv,
     maxNewTokens,
     sampling: { temperature: 0 },
+    truncate,
   }));
   const outputs = new Array<string>(items.length).fill('');
   const tokens = new Array<number>(items.length).fill(0);
@@ -90,7 +93,7 @@ export async function runEvaluation(options: EvalRunnerOptions): Promise<void> {
       for (let start = 0; start < pending.length; start += batchSize) {
         if (signal?.aborted) throw new LoraTleError('E_ABORTED', 'evaluation was interrupted; rerun with --resume to continue');
         const batch = pending.slice(start, start + batchSize);
-        const generated = await generateBatch(engine, batch, run, budget, signal);
+        const generated = await generateBatch(engine, batch, run, budget, options.truncate ?? 'left', signal);
         const scores = await scoreOutputs(task.kind, batch, generated.outputs, options.sandbox);
         for (const [i, item] of batch.entries()) {
           const score = scores[i]!;

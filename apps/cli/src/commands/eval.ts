@@ -94,6 +94,7 @@ interface EvalFlags {
   svg?: string;
   routingOnly?: boolean;
   threads?: number;
+  truncate: 'left' | 'none';
 }
 
 /** The suite (`all`: every task, whose train splits make the profiles) and the tasks to evaluate. */
@@ -150,7 +151,7 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
     process.once('SIGINT', onInterrupt);
     try {
       await runEvaluation({
-        engine, suite, runs, done, batchSize: flags.batch, signal: controller.signal,
+        engine, suite, runs, done, batchSize: flags.batch, signal: controller.signal, truncate: flags.truncate,
         maxNewTokens: (task) => budgets.get(task.name)!,
         onResult: (result) => {
           results.push(result);
@@ -202,6 +203,7 @@ export const evalCommand: CliCommand = {
       .option('--threads <n>', 'onnxruntime intra-op threads (default: its choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--batch <n>', 'prompts per engine batch', (value) => parsePositiveInteger('--batch', value), 8)
       .option('--max-new-tokens <n>', 'cap on the per-task budget (longest gold answer + 8)', (value) => parsePositiveInteger('--max-new-tokens', value))
+      .addOption(new Option('--truncate <side>', 'a prompt longer than the model context: left keeps its end, none refuses').choices(['left', 'none']).default('left'))
       .option('--out <dir>', 'write results.jsonl (per item, as they finish), report.json, report.md here')
       .option('--resume', 'continue the run in --out, skipping finished items')
       .option('--svg <file>', 'write a grouped bar chart (SVG)')
