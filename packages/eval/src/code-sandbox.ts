@@ -1,14 +1,15 @@
 // Runs untrusted generated JavaScript against hidden tests, isolated: a child `node` process per
 // batch, started with the permission model (`--experimental-permission` with no grants: no file
 // reads or writes, no child processes, no workers, no native addons), an empty environment, a heap
-// cap (`--max-old-space-size`), an address-space cap (`ulimit -v`, Linux) and a wall-clock kill. Inside, each candidate runs in a fresh
-// `vm` context with no `require`, `process`, timers or host objects (arguments are parsed from
-// JSON *inside* the context, results leave as JSON strings), so `net` is out of reach even though
-// Node 20's permission model does not block sockets, and `this.constructor.constructor('return
-// process')()` finds only the context's own Function. Synchronous loops stop at the vm timeout;
-// anything that kills the child (heap exhaustion, a hang past the wall clock) fails that batch, and
-// then every candidate of it is re-run alone so one bad candidate cannot fail the others.
-// Not the scoring rule (code-scorer.ts). No code ever runs in the calling process.
+// cap (`--max-old-space-size`), an address-space cap (`ulimit -v`, Linux: typed arrays live outside
+// the heap) and a wall-clock kill. Inside, each candidate runs in a fresh `vm` context with no
+// `require`, `process`, timers or host objects (arguments are parsed from JSON *inside* the
+// context, results leave as JSON strings), so `net` is out of reach even though Node 20's
+// permission model does not block sockets, and `this.constructor.constructor('return process')()`
+// finds only the context's own Function. Synchronous loops stop at the vm timeout; anything that
+// kills the child (heap exhaustion, a hang past the wall clock) fails that batch, and then every
+// candidate of it is re-run alone so one bad candidate cannot fail the others.
+// Not the scoring rule (score-items.ts). No generated code ever runs in the calling process.
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { CodeTest } from './suite.js';
