@@ -32,6 +32,7 @@ interface BenchFlags {
   embedder: string;
   python?: boolean;
   pythonBin: string;
+  pythonFixture?: string;
   json?: boolean;
   markdown?: boolean;
   threads?: number;
@@ -99,7 +100,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
       progress.stop();
     }
     if (flags.python) {
-      const python = runPythonOriginal(flags, fixtureDir, prompt, terminal);
+      const python = runPythonOriginal(flags, flags.pythonFixture ?? fixtureDir, prompt, terminal);
       report.runs.push(python);
       const routed = report.runs.find((run) => run.mode === 'token')?.tokensPerSecond;
       report.ratios.routedOverPython = routed !== undefined && python.tokensPerSecond > 0 ? routed / python.tokensPerSecond : null;
@@ -127,6 +128,7 @@ export const benchCommand: CliCommand = {
       .option('--strategy <spec>', 'routing strategy', 'paper')
       .option('--embedder <name>', 'hashing, or transformers:<local model dir>', 'hashing')
       .option('--python', 'also run tools/original-loop/original_loop.py (transformers + PEFT) on the fixture')
+      .option('--python-fixture <dir>', 'checkpoint + adapters/ + data/ for --python (default: the tiny-tle fixture)')
       .option('--python-bin <path>', 'Python interpreter for --python', 'python3')
       .option('--json', 'print JSON: { runs: [...], ratios: { routedOverBase, routedOverNaive } }')
       .option('--markdown', 'print a markdown table')
