@@ -1,118 +1,241 @@
-// The page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core): builds
-// the page with Vite, serves it and a tiny pack from 127.0.0.1, and checks that onnxruntime-web
-// runs the pack in the browser (wasm; the GPU is disabled) with the same logits and greedy tokens
-// as onnxruntime-web in Node, that a reload takes the pack files from the Cache API, and that the
-// webgpu provider (SwiftShader Vulkan, KV cache in GPU buffers) gives the same tokens.
+// The page end to end in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
+// prepares the tiny-tle assets (scripts/prepare-assets.ts), builds the page with Vite, serves it
+// from 127.0.0.1 with a request log, and drives the UI like a user. Checks:
+//  - greedy token-level routing of the four sample prompts on wasm gives the same token ids, text
+//    and per-token mixtures as the engine on @lora-tle/backend-node over the same pack and store,
+//    computed in this process;
+//  - tokens, legend and the weight chart are on the page (screenshot in test-results/);
+//  - the page's main-thread heartbeat keeps ticking while tokens stream (the model runs in a worker);
+//  - a reload reads the model, weights, tokenizer and profiles from the Cache API (0 requests);
+//  - browser wasm tokens/s next to Node CPU tokens/s, same prompt and settings, measured in this
+//    run (printed and written to test-results/speed.json);
+//  - the webgpu provider (SwiftShader Vulkan) gives the same tokens.
 // Skipped when chromium is not installed (tools/ci/install-system-deps.sh installs it).
 
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebBackend } from '@lora-tle/backend-web';
-import { mixCoefficients } from '@lora-tle/mixing';
-import type { KvCache } from '@lora-tle/spec';
-import { serveDirectory, type StaticServer, tempRoot, writeConformancePacks } from '../../../packages/backend-web/src/test-support.js';
-import type { PageResult } from '../src/main.js';
+import { demoPrompts } from '../../cli/src/commands/demo.js';
+import { embeddedFixtureDir } from '../../cli/src/embedded-default.js';
+import { openGenerationRuntime, type GenerationRuntime } from '../../cli/src/generation-runtime.js';
+import { serveDirectory, type StaticServer } from '../../../packages/backend-web/src/test-support.js';
+import { prepareAssets, type PreparedAssets } from '../scripts/prepare-assets.js';
+import type { PageState, RunRecord } from '../src/main.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 // WebGPU without a GPU: Chromium's bundled SwiftShader Vulkan (software; correctness only).
 const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'];
 const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_DIR = join(APP_DIR, 'test-results');
+const MAX_NEW_TOKENS = 32;
+const SPEED_ROUNDS = 3;
 if (!existsSync(CHROMIUM)) console.warn(`[apps/web browser test] skipped: ${CHROMIUM} is missing; run tools/ci/install-system-deps.sh`);
 
+interface NodeRun {
+  tokenIds: number[];
+  text: string;
+  weights: number[][];
+  tokensPerSecond: number;
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((left, right) => left - right);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+async function launch(userDataDir: string, args: string[]): Promise<BrowserContext> {
+  // A persistent context on a fresh directory: the reload below sees the same Cache API storage.
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args });
+}
+
+async function openPage(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  await waitReady(page);
+  return { page, errors };
+}
+
+async function waitReady(page: Page): Promise<PageState> {
+  await page.waitForFunction(() => window.loraTle?.ready === true || window.loraTle?.loadError != null, undefined, { timeout: 90_000 });
+  const state = await page.evaluate(() => window.loraTle);
+  expect(state.loadError).toBeNull();
+  return state;
+}
+
+/** Fills the controls like a user and clicks Generate; returns the finished run. */
+async function generateOnPage(page: Page, sampleIndex: number, mode: string): Promise<RunRecord> {
+  await page.selectOption('#sample', String(sampleIndex));
+  await page.selectOption('#mode', mode);
+  await page.fill('#temperature', '0');
+  await page.fill('#seed', '0');
+  await page.fill('#max-tokens', String(MAX_NEW_TOKENS));
+  const runId = (await page.evaluate(() => window.loraTle.runs.length)) + 1;
+  await page.click('#generate');
+  await page.waitForFunction((id) => {
+    const run = window.loraTle.runs.find((candidate) => candidate.runId === id);
+    return run !== undefined && (run.done !== null || run.error !== null);
+  }, runId, { timeout: 60_000 });
+  const run = await page.evaluate((id) => window.loraTle.runs.find((candidate) => candidate.runId === id), runId);
+  expect(run?.error).toBeNull();
+  return run as RunRecord;
+}
+
+async function generateInNode(runtime: GenerationRuntime, prompt: string): Promise<NodeRun> {
+  const run: NodeRun = { tokenIds: [], text: '', weights: [], tokensPerSecond: 0 };
+  for await (const event of runtime.engine.generate({ prompt, mode: 'token', maxNewTokens: MAX_NEW_TOKENS, sampling: { temperature: 0, seed: 0 } })) {
+    if (event.type === 'token') run.weights.push(Array.from(event.mix.weights));
+    else Object.assign(run, { tokenIds: event.tokenIds, text: event.text, tokensPerSecond: event.timing.tokensPerSecond });
+  }
+  return run;
+}
+
+function expectSameRun(browser: RunRecord, node: NodeRun, label: string): void {
+  expect(browser.done?.tokenIds, `${label}: token ids`).toEqual(node.tokenIds);
+  expect(browser.done?.text, `${label}: text`).toBe(node.text);
+  expect(browser.weights.length, `${label}: one mixture per token`).toBe(node.weights.length);
+  browser.weights.forEach((row, step) =>
+    row.forEach((weight, adapter) => expect(Math.abs(weight - (node.weights[step]?.[adapter] ?? NaN)), `${label}: weight ${adapter} at token ${step}`).toBeLessThan(1e-6)),
+  );
+}
+
 describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
-  const temp = tempRoot('web-app');
+  const temp = mkdtempSync(join(tmpdir(), 'lora-tle-web-'));
+  let assets: PreparedAssets;
   let server: StaticServer;
-  let browser: Browser;
+  let runtime: GenerationRuntime;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  const nodeRuns: NodeRun[] = [];
 
   beforeAll(async () => {
-    const site = join(temp.root, 'site');
-    await build({ configFile: join(APP_DIR, 'vite.config.ts'), logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
-    const packs = await writeConformancePacks(join(temp.root, 'packs'));
-    mkdirSync(join(site, 'pack'));
-    cpSync(packs.mixed, join(site, 'pack'), { recursive: true });
+    assets = await prepareAssets({ quiet: true });
+    const site = join(temp, 'site');
+    process.env['LORA_TLE_WEB_ASSETS'] = 'skip'; // prepared just above
+    await build({ configFile: join(APP_DIR, 'vite.config.ts'), logLevel: 'error', build: { outDir: site, emptyOutDir: true } });
     server = await serveDirectory(site);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-  }, 180_000);
+    runtime = await openGenerationRuntime({ packDir: assets.packDir, storeDir: assets.storeDir });
+    context = await launch(join(temp, 'profile'), CHROMIUM_FLAGS);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+  }, 120_000);
   afterAll(async () => {
-    await browser?.close();
+    await context?.close();
+    await runtime?.close();
     await server?.close();
-    temp.cleanup();
+    rmSync(temp, { recursive: true, force: true });
   });
 
-  it('runs the pack on wasm like onnxruntime-web in Node, and a reload reads the pack from the Cache API', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    const query = '?weights=0.3,0.7&prompt=1,5,9,13&steps=4';
-    await page.goto(`${server.url}index.html${query}`);
-    await page.waitForFunction(() => window.loraTle !== undefined, undefined, { timeout: 120_000 });
-    const result = (await page.evaluate(() => window.loraTle)) as PageResult;
+  it('loads the tiny-tle assets with the four sample prompts of `lora-tle demo`', async () => {
+    ({ page, errors } = await openPage(context, `${server.url}index.html?device=wasm`));
+    const state = await page.evaluate(() => window.loraTle);
+    expect(state.device).toBe('wasm');
+    expect(state.adapters).toEqual(['math', 'science', 'code', 'reading']);
+    expect(state.samples.map((sample) => sample.task)).toEqual(state.adapters);
+    const fixtureDir = assets.index.fixture === 'synthetic' ? join(APP_DIR, '.cache', 'synthetic-tiny-tle') : embeddedFixtureDir();
+    expect(state.samples).toEqual(demoPrompts(fixtureDir));
+    expect(state.filesDownloaded).toEqual(expect.arrayContaining(['model.onnx', 'base.weights', 'adapters.weights', 'pack/tokenizer.json', 'store/manifest.json']));
+    expect(state.filesFromCache).toEqual([]);
+    expect(await page.locator('#legend span').allTextContents()).toEqual(state.adapters);
+  }, 90_000);
+
+  it('streams greedy token-level routing equal to the Node backend, token for token, for every sample', async () => {
+    const state = await page.evaluate(() => window.loraTle);
+    for (const [index, sample] of state.samples.entries()) {
+      const browserRun = await generateOnPage(page, index, 'token');
+      const nodeRun = await generateInNode(runtime, sample.prompt);
+      nodeRuns.push(nodeRun);
+      expect(nodeRun.tokenIds.length, `${sample.task}: Node generated tokens`).toBeGreaterThan(0);
+      expectSameRun(browserRun, nodeRun, sample.task);
+      // the streamed deltas (plus the tail released at the end) are the text
+      expect(browserRun.texts.join('') + browserRun.done!.tail).toBe(nodeRun.text);
+      // token mode routes: every mixture sums to 1 (the paper rule ends in a softmax)
+      for (const row of browserRun.weights) expect(Math.abs(row.reduce((sum, weight) => sum + weight, 0) - 1)).toBeLessThan(1e-5);
+    }
+    // what is on screen after the last run: one span per token, coloured; one chart band per adapter
+    const last = state.samples.length - 1;
+    expect(await page.locator('#output .token').count()).toBe(nodeRuns[last]!.weights.length);
+    const titles = await page.locator('#output .token').evaluateAll((spans) => spans.map((span) => (span as HTMLElement).title));
+    for (const title of titles) for (const adapter of state.adapters) expect(title).toContain(adapter);
+    await page.waitForFunction(() => document.querySelectorAll('#chart polygon').length === 4);
+    expect(await page.locator('#chart polygon').evaluateAll((bands) => bands.map((band) => (band as SVGElement).dataset['adapter']))).toEqual(state.adapters);
+    await page.screenshot({ path: join(RESULTS_DIR, 'screenshot.png'), fullPage: true });
     expect(errors).toEqual([]);
-    expect(result.error).toBeUndefined();
-    expect(result.device).toBe('wasm');
-    expect(result.adapters).toEqual(['qv', 'mlp']);
-    expect(result.loadPhases).toContain('download model.onnx');
+  }, 120_000);
 
-    // The same pack, weights and prompt through onnxruntime-web in Node.
-    const session = await createWebBackend({ device: 'wasm', cache: null, wasmThreads: 1 }).doLoad(`${server.url}pack/`);
-    const mix = [mixCoefficients([0.3, 0.7], session.pack.combination)];
-    let output = await session.doStep({ inputIds: Int32Array.of(1, 5, 9, 13), batchSize: 1, sequenceLength: 4, mix, cache: null });
-    const firstLogits = Array.from(output.logits);
-    const tokens: number[] = [];
-    let cache: KvCache = output.cache;
-    for (let step = 0; step < 4; step++) {
-      let best = 0;
-      output.logits.forEach((value, index) => {
-        if (value > (output.logits[best] as number)) best = index;
-      });
-      tokens.push(best);
-      output = await session.doStep({ inputIds: Int32Array.of(best), batchSize: 1, sequenceLength: 1, mix, cache });
-      cache = output.cache;
+  it('keeps the main thread responsive while tokens stream', async () => {
+    const run = (await page.evaluate(() => window.loraTle.runs)).reduce((longest, candidate) => (candidate.tokenIds.length > longest.tokenIds.length ? candidate : longest));
+    expect(run.tokenIds.length).toBeGreaterThanOrEqual(8);
+    const ticks = run.heartbeatAtTokens;
+    // the 10 ms heartbeat timer ran between the first and the last streamed token
+    expect((ticks.at(-1) as number) - (ticks[0] as number)).toBeGreaterThan(0);
+    // and tokens arrived spread over several heartbeat ticks, not in one burst at the end
+    expect(new Set(ticks).size).toBeGreaterThan(1);
+  });
+
+  it('measures browser wasm tokens/s next to Node CPU tokens/s on the same prompt and settings', async () => {
+    const state = await page.evaluate(() => window.loraTle);
+    const prompt = state.samples[0]!.prompt;
+    const browserRates: number[] = [];
+    const nodeRates: number[] = [];
+    let tokens = 0;
+    for (let round = 0; round < SPEED_ROUNDS; round++) {
+      // alternate, so that machine load drifts hit both sides alike (both are warm: see the test above)
+      const browserRun = await generateOnPage(page, 0, 'token');
+      browserRates.push(browserRun.done!.tokensPerSecond);
+      const nodeRun = await generateInNode(runtime, prompt);
+      nodeRates.push(nodeRun.tokensPerSecond);
+      expect(browserRun.done?.tokenIds).toEqual(nodeRun.tokenIds);
+      tokens = nodeRun.tokenIds.length;
     }
-    cache.dispose();
-    await session.dispose();
-    expect(result.firstLogits).toHaveLength(firstLogits.length);
-    expect(Math.max(...result.firstLogits.map((value, index) => Math.abs(value - (firstLogits[index] as number))))).toBeLessThan(1e-4);
-    expect(result.tokens).toEqual(tokens);
+    const speed = {
+      fixture: assets.index.fixture,
+      prompt: state.samples[0]!.task,
+      mode: 'token',
+      maxNewTokens: MAX_NEW_TOKENS,
+      generatedTokens: tokens,
+      rounds: SPEED_ROUNDS,
+      browserWasm: { tokensPerSecond: median(browserRates), rounds: browserRates, threads: 1 },
+      nodeCpu: { tokensPerSecond: median(nodeRates), rounds: nodeRates },
+      browserOverNode: median(browserRates) / median(nodeRates),
+    };
+    writeFileSync(join(RESULTS_DIR, 'speed.json'), `${JSON.stringify(speed, null, 2)}\n`);
+    console.log(
+      `[apps/web] tokens/s, ${speed.prompt} prompt, token routing, ${tokens} tokens: browser wasm ${speed.browserWasm.tokensPerSecond.toFixed(1)}, ` +
+        `node cpu ${speed.nodeCpu.tokensPerSecond.toFixed(1)}, browser/node ${speed.browserOverNode.toFixed(2)}`,
+    );
+    expect(speed.browserWasm.tokensPerSecond).toBeGreaterThan(0);
+    expect(speed.nodeCpu.tokensPerSecond).toBeGreaterThan(0);
+  }, 120_000);
 
+  it('reloads from the Cache API: no request for the model, weights, tokenizer or profiles', async () => {
     const before = server.requests.length;
-    await page.evaluate(() => {
-      delete window.loraTle;
-    });
     await page.reload();
-    await page.waitForFunction(() => window.loraTle !== undefined, undefined, { timeout: 120_000 });
-    const reloaded = (await page.evaluate(() => window.loraTle)) as PageResult;
-    expect(reloaded.tokens).toEqual(tokens);
-    expect(reloaded.loadPhases).toContain('cached base.weights');
-    expect(server.requests.slice(before).filter((path) => path.startsWith('/pack/'))).toEqual(['/pack/pack.json']);
-    await page.close();
-  }, 180_000);
+    const state = await waitReady(page);
+    const requested = server.requests.slice(before);
+    expect(requested.filter((path) => path.startsWith('/tiny-tle/') && !/\/(pack\.json|assets\.json)$/.test(path))).toEqual([]);
+    expect(state.filesDownloaded).toEqual([]);
+    expect(state.filesFromCache).toEqual(expect.arrayContaining(['model.onnx', 'base.weights', 'adapters.weights', 'pack/tokenizer.json', 'store/manifest.json']));
+    const run = await generateOnPage(page, 1, 'token');
+    expect(run.done?.tokenIds).toEqual(nodeRuns[1]!.tokenIds);
+  }, 90_000);
 
-  it('runs the pack on webgpu (SwiftShader) with the same greedy tokens and logits within 1e-3 of wasm', async () => {
-    const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS.filter((flag) => flag !== '--disable-gpu'), ...WEBGPU_FLAGS] });
+  it('runs on webgpu (SwiftShader) with the same greedy tokens as Node', async () => {
+    const gpuContext = await launch(join(temp, 'profile-webgpu'), [...CHROMIUM_FLAGS.filter((flag) => flag !== '--disable-gpu'), ...WEBGPU_FLAGS]);
     try {
-      const run = async (device: string): Promise<PageResult> => {
-        const page = await gpuBrowser.newPage();
-        await page.goto(`${server.url}index.html?device=${device}&weights=0.6,0.4&prompt=2,3,4&steps=4`);
-        await page.waitForFunction(() => window.loraTle !== undefined, undefined, { timeout: 120_000 });
-        const result = (await page.evaluate(() => window.loraTle)) as PageResult;
-        await page.close();
-        return result;
-      };
-      const webgpu = await run('webgpu');
-      const wasm = await run('wasm');
-      expect(webgpu.error).toBeUndefined();
-      expect(webgpu.device).toBe('webgpu');
-      expect(wasm.device).toBe('wasm');
-      expect(webgpu.tokens).toEqual(wasm.tokens);
-      expect(Math.max(...webgpu.firstLogits.map((value, index) => Math.abs(value - (wasm.firstLogits[index] as number))))).toBeLessThan(1e-3);
+      const { page: gpuPage, errors: gpuErrors } = await openPage(gpuContext, `${server.url}index.html?device=webgpu`);
+      expect(await gpuPage.evaluate(() => window.loraTle.device)).toBe('webgpu');
+      const run = await generateOnPage(gpuPage, 0, 'token');
+      expect(run.done?.tokenIds).toEqual(nodeRuns[0]!.tokenIds);
+      expect(gpuErrors).toEqual([]);
     } finally {
-      await gpuBrowser.close();
+      await gpuContext.close();
     }
-  }, 240_000);
+  }, 120_000);
 });

@@ -1,0 +1,99 @@
+// Prepares the static files the page loads into apps/web/public/tiny-tle/ (gitignored): the
+// embedded-default model pack and adapter store of the CLI (apps/cli/src/embedded-default.ts: pack
+// + `hashing` profiles from the train splits, built once into the lora-tle cache), copied as
+//   pack/      pack.json, model.onnx, weight files, tokenizer.json, tokenizer_config.json
+//   store/     manifest.json and profiles/*.safetensors (the adapters' own weights stay out: the
+//              pack already holds them stacked)
+//   samples.json  one prompt per task: the first item of each test split in its template (the
+//                 prompts of `lora-tle demo`)
+//   assets.json   the file list with sizes and sha256, and a version over all of them (cache key)
+// While fixtures/tiny-tle has no adapters yet, a seeded synthetic stand-in is used (see
+// synthetic-fixture.ts). Run: `npx tsx --conditions=source apps/web/scripts/prepare-assets.ts`
+// (vite.config.ts runs it before `vite` and `vite build`). Not the page and not a pack builder.
+
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isLoraTleError } from '@lora-tle/spec';
+import { createHashingEmbedder } from '@lora-tle/router';
+import { demoPrompts } from '../../cli/src/commands/demo.js';
+import { EMBEDDED_TASKS, embeddedFixtureDir, ensureEmbeddedDefault } from '../../cli/src/embedded-default.js';
+import { createTerminal } from '../../cli/src/terminal.js';
+import type { AssetIndex, SamplePrompt } from '../src/asset-index.js';
+import { writeSyntheticFixture } from './synthetic-fixture.js';
+
+const APP_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const DEFAULT_ASSET_DIR = join(APP_DIR, 'public', 'tiny-tle');
+
+export interface PreparedAssets {
+  assetDir: string;
+  packDir: string; // inside assetDir
+  storeDir: string; // the full store in the cache (adapters included), for Node-side comparisons
+  index: AssetIndex;
+}
+
+/** True when fixtures/tiny-tle has its trained model and adapters (else the synthetic stand-in is used). */
+export function realFixtureReady(fixtureDir: string = embeddedFixtureDir()): boolean {
+  return existsSync(join(fixtureDir, 'adapters')) && existsSync(join(fixtureDir, 'model.safetensors'));
+}
+
+function filesUnder(root: string, dir = root): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? filesUnder(root, path) : [relative(root, path).split('\\').join('/')];
+    });
+}
+
+export async function prepareAssets(options: { assetDir?: string; env?: Record<string, string | undefined>; quiet?: boolean } = {}): Promise<PreparedAssets> {
+  const assetDir = options.assetDir ?? DEFAULT_ASSET_DIR;
+  const env = options.env ?? process.env;
+  const realDir = embeddedFixtureDir();
+  const synthetic = !realFixtureReady(realDir);
+  const fixtureDir = synthetic ? await writeSyntheticFixture(realDir, join(APP_DIR, '.cache', 'synthetic-tiny-tle')) : realDir;
+  const terminal = createTerminal({
+    stdout: process.stdout,
+    stderr: options.quiet ? { write: () => true } : process.stderr,
+    env: { ...env, NO_COLOR: '1' },
+  });
+  const built = await ensureEmbeddedDefault(terminal, env, fixtureDir);
+
+  rmSync(assetDir, { recursive: true, force: true });
+  mkdirSync(join(assetDir, 'store'), { recursive: true });
+  cpSync(built.packDir, join(assetDir, 'pack'), { recursive: true });
+  cpSync(join(built.storeDir, 'manifest.json'), join(assetDir, 'store', 'manifest.json'));
+  cpSync(join(built.storeDir, 'profiles'), join(assetDir, 'store', 'profiles'), { recursive: true });
+  const samples: SamplePrompt[] = demoPrompts(fixtureDir); // the prompts `lora-tle demo` runs
+  writeFileSync(join(assetDir, 'samples.json'), `${JSON.stringify(samples, null, 2)}\n`);
+
+  const version = createHash('sha256');
+  const files = filesUnder(assetDir).map((path) => {
+    const bytes = readFileSync(join(assetDir, path));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    version.update(`${path} ${sha256}\n`);
+    return { path, bytes: bytes.byteLength, sha256 };
+  });
+  const embedder = createHashingEmbedder();
+  const index: AssetIndex = {
+    version: version.digest('hex').slice(0, 16),
+    fixture: synthetic ? 'synthetic' : 'tiny-tle',
+    adapters: EMBEDDED_TASKS.map((task) => task.name),
+    embedder: { id: embedder.id, settings: { ...embedder.settings } },
+    files,
+  };
+  writeFileSync(join(assetDir, 'assets.json'), `${JSON.stringify(index, null, 2)}\n`);
+  if (!options.quiet) {
+    const total = files.reduce((sum, file) => sum + file.bytes, 0);
+    process.stderr.write(`web assets: ${files.length} files, ${(total / 1e6).toFixed(1)} MB (${index.fixture} fixture) in ${assetDir}\n`);
+  }
+  return { assetDir, packDir: join(assetDir, 'pack'), storeDir: built.storeDir, index };
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  prepareAssets().catch((error: unknown) => {
+    process.stderr.write(`prepare-assets: ${isLoraTleError(error) ? error.toLine() : String((error as Error).stack ?? error)}\n`);
+    process.exit(1);
+  });
+}
