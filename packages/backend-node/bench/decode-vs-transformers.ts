@@ -2,10 +2,10 @@
 // (CPU) next to transformers generate() in PyTorch, same checkpoint, prompt, token count and thread
 // count, measured in one run (the Python side is spawned from here), printed as a ratio.
 //
-//   node --conditions=source --import tsx packages/backend-node/bench/decode-vs-transformers.ts [checkpointDir] [--tokens 64] [--threads 2]
+//   node --conditions=source --import tsx packages/backend-node/bench/decode-vs-transformers.ts [checkpointDir | --random] [--tokens 64] [--threads 2]
 //
-// The checkpoint defaults to fixtures/tiny-tle/base when present, otherwise a random 8-layer,
-// H = 512 Llama written by decode_transformers.py. Rates: (N − 1) decode tokens over their time,
+// The checkpoint defaults to fixtures/tiny-tle when present; --random (or no fixture) uses a random
+// 8-layer, H = 512 Llama written by decode_transformers.py. Rates: (N − 1) decode tokens over their time,
 // prefill excluded, best of 3 after a warm-up, on both sides. Also prints the rate with 4 random
 // rank-8 adapters mixed with a new mixture every token, next to base-only (the cost of mixing).
 
@@ -33,8 +33,8 @@ const work = mkdtempSync(join(tmpdir(), 'lora-tle-bench-'));
 
 try {
   let checkpointDir = args.find((arg, index) => !arg.startsWith('--') && !(args[index - 1] ?? '').startsWith('--'));
-  const fixture = fileURLToPath(new URL('../../../fixtures/tiny-tle/base', import.meta.url));
-  if (!checkpointDir && existsSync(join(fixture, 'config.json'))) checkpointDir = fixture;
+  const fixture = fileURLToPath(new URL('../../../fixtures/tiny-tle', import.meta.url));
+  if (!checkpointDir && !args.includes('--random') && existsSync(join(fixture, 'config.json'))) checkpointDir = fixture;
   if (!checkpointDir) {
     checkpointDir = join(work, 'random-llama');
     execFileSync('python3', [python, 'make-random', checkpointDir], { stdio: 'inherit' });

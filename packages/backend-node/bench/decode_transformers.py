@@ -25,14 +25,16 @@ def make_random(path):
 
 def run(path, prompt_ids, new_tokens, threads):
     torch.set_num_threads(threads)
-    model = LlamaForCausalLM.from_pretrained(path, torch_dtype=torch.float32).eval()
+    model = LlamaForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+    # never stop at </s> and never suppress it (min_new_tokens would): exactly `count` argmax tokens
+    model.generation_config.eos_token_id = None
     ids = torch.tensor([prompt_ids])
     mask = torch.ones_like(ids)
 
     def generate(count):
         start = time.perf_counter()
         with torch.no_grad():
-            out = model.generate(ids, attention_mask=mask, max_new_tokens=count, min_new_tokens=count, do_sample=False,
+            out = model.generate(ids, attention_mask=mask, max_new_tokens=count, do_sample=False,
                                  pad_token_id=0)
         return time.perf_counter() - start, out[0, len(prompt_ids):].tolist()
 
