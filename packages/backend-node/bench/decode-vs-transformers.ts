@@ -14,8 +14,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModelPack, createRandomAdapter, directoryFiles, writeModelPack } from '@lora-tle/graph';
-import { openCheckpoint } from '@lora-tle/lora-store';
+import { buildModelPack, createRandomAdapter, writeModelPack } from '@lora-tle/graph';
+import { loadCheckpoint } from '@lora-tle/lora-store/node';
 import type { BackendSession, MixCoefficients } from '@lora-tle/spec';
 import { mixCoefficients } from '@lora-tle/mixing';
 import { createNodeBackend } from '../src/index.js';
@@ -47,7 +47,7 @@ try {
   const prompt = Array.from({ length: 16 }, (_, i) => (7 + 13 * i) % arch.vocabSize);
 
   // the same base with 4 random rank-8 adapters on every linear module, mixed with new weights every token
-  const checkpoint = await openCheckpoint(directoryFiles(checkpointDir));
+  const checkpoint = await loadCheckpoint(checkpointDir);
   const allModules = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
   const adapters = [0, 1, 2, 3].map((i) => createRandomAdapter(arch, { name: `a${i}`, rank: 8, targets: allModules }, 50 + i));
   const mixedPackDir = join(work, 'mixed-pack');

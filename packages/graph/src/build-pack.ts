@@ -6,9 +6,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCheckpoint, openPeftAdapter } from '@lora-tle/lora-store';
+import { loadCheckpoint, loadPeftAdapter } from '@lora-tle/lora-store/node';
 import type { Combination, LoraModuleWeights, ModulePath, PackManifest, ProgressListener } from '@lora-tle/spec';
-import { directoryFiles } from './directory-files.js';
 import type { AdapterSource } from './llama-source.js';
 import { writeModelPack } from './pack-writer.js';
 
@@ -30,7 +29,7 @@ async function sha256(path: string): Promise<string> {
 }
 
 export async function buildModelPack(options: BuildPackOptions): Promise<PackManifest> {
-  const checkpoint = await openCheckpoint(directoryFiles(options.checkpointDir));
+  const checkpoint = await loadCheckpoint(options.checkpointDir);
   const opened: { close(): Promise<void> }[] = [checkpoint];
   try {
     const sourceHashes: Record<string, string> = {};
@@ -44,7 +43,7 @@ export async function buildModelPack(options: BuildPackOptions): Promise<PackMan
 
     const adapters: AdapterSource[] = [];
     for (const { name, dir } of options.adapters) {
-      const adapter = await openPeftAdapter(directoryFiles(dir), { base: checkpoint.architecture });
+      const adapter = await loadPeftAdapter(dir, { base: checkpoint.architecture });
       opened.push(adapter);
       const modules = new Map<ModulePath, LoraModuleWeights>();
       for (const weights of await adapter.readModules()) modules.set(weights.module, weights);

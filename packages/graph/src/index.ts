@@ -7,4 +7,3 @@ export { GRAPH_IO } from './graph-io.js';
 export { OPSET, IR_VERSION } from './decoder-graph.js';
 export { createRandomAdapter, createRandomLlama, TINY_ARCHITECTURE, type RandomAdapterSpec, type RandomLlama } from './random-llama.js';
 export { buildModelPack, type BuildPackOptions } from './build-pack.js';
-export { directoryFiles } from './directory-files.js';
