@@ -33,9 +33,21 @@ export interface PreparedAssets {
   index: AssetIndex;
 }
 
-/** True when fixtures/tiny-tle has its trained model and adapters (else the synthetic stand-in is used). */
+/**
+ * True when fixtures/tiny-tle is complete and settled: every file the page needs exists with the
+ * sha256 recorded in hashes.json, which tools/fixtures/make_tiny_tle.py writes last — so a fixture
+ * that is being regenerated right now is not used half-written. Otherwise the synthetic stand-in is used.
+ */
 export function realFixtureReady(fixtureDir: string = embeddedFixtureDir()): boolean {
-  return existsSync(join(fixtureDir, 'adapters')) && existsSync(join(fixtureDir, 'model.safetensors'));
+  const needed = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'];
+  for (const { name } of EMBEDDED_TASKS) needed.push(`adapters/${name}/adapter_config.json`, `adapters/${name}/adapter_model.safetensors`, `data/${name}/train.jsonl`, `data/${name}/test.jsonl`);
+  let hashes: Record<string, unknown>;
+  try {
+    hashes = JSON.parse(readFileSync(join(fixtureDir, 'hashes.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return false; // absent or being written
+  }
+  return needed.every((file) => existsSync(join(fixtureDir, file)) && hashes[file] === createHash('sha256').update(readFileSync(join(fixtureDir, file))).digest('hex'));
 }
 
 function filesUnder(root: string, dir = root): string[] {

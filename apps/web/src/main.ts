@@ -229,6 +229,12 @@ ui.stop.addEventListener('click', () => {
   if (current) send({ type: 'stop', runId: current.runId });
 });
 
+// Production builds keep the page shell for offline starts (service-worker.ts); `vite` dev does not.
+// (MODE, not PROD: PROD follows NODE_ENV, which vitest sets to 'test' while the browser test builds.)
+if (import.meta.env.MODE === 'production' && 'serviceWorker' in navigator && params.get('offline') !== 'no') {
+  navigator.serviceWorker.register('./service-worker.js').catch((error: unknown) => console.warn(`lora-tle: no offline start (${String(error)})`));
+}
+
 const device = params.get('device');
 send({
   type: 'load',

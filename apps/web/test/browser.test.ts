@@ -9,7 +9,8 @@
 //  - a reload reads the model, weights, tokenizer and profiles from the Cache API (0 requests);
 //  - browser wasm tokens/s next to Node CPU tokens/s, same prompt and settings, measured in this
 //    run (printed and written to test-results/speed.json);
-//  - the webgpu provider (SwiftShader Vulkan) gives the same tokens.
+//  - the webgpu provider (SwiftShader Vulkan) gives the same tokens;
+//  - with the server gone, the page starts from its service worker and the Cache API and generates.
 // Skipped when chromium is not installed (tools/ci/install-system-deps.sh installs it).
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -238,4 +239,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
       await gpuContext.close();
     }
   }, 120_000);
+
+  it('starts offline once loaded: the page shell from the service worker, the model from the Cache API', async () => {
+    // the service worker controls the page once it has installed, i.e. cached the shell files
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+    await server.close(); // the network is gone
+    await page.reload();
+    const state = await waitReady(page);
+    expect(state.filesDownloaded).toEqual([]);
+    const run = await generateOnPage(page, 2, 'token');
+    expect(run.done?.tokenIds).toEqual(nodeRuns[2]!.tokenIds);
+    expect(errors).toEqual([]);
+  }, 90_000);
 });
