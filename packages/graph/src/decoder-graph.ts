@@ -4,14 +4,13 @@
 // state. Weights stream into two external data writers (base, adapters). Input/output names and
 // dims follow transformers.js / onnxruntime-genai (graph-io.ts). Not the pack directory (pack-writer.ts).
 
-import { LLAMA_LINEAR_MODULES } from '@lora-tle/spec';
-import type { Combination, ProgressListener } from '@lora-tle/spec';
+import type { Combination, LlamaLinearModule, ProgressListener } from '@lora-tle/spec';
 import { ropeCosSin, ropeInverseFrequencies } from '@lora-tle/mixing';
 import { stackModule } from './adapter-stacking.js';
 import type { ExternalDataWriter } from './external-data.js';
 import { GRAPH_IO, presentName, pastName } from './graph-io.js';
 import { type AdapterSource, type LlamaWeightSource, moduleShape, modulePath, readTensor } from './llama-source.js';
-import { emitLoraLinear, MixingCoefficients } from './lora-linear.js';
+import { emitFusedLoraLinear, type FusedLinearWeights, MixingCoefficients } from './lora-linear.js';
 import { ElementType, float, GraphBuilder, int } from './onnx-builder.js';
 
 export const OPSET = { 'ai.onnx': 17, 'com.microsoft': 1 } as const;
@@ -108,33 +107,68 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     })[0] as string;
   };
 
-  const linear = async (input: string, layer: number, kind: (typeof LLAMA_LINEAR_MODULES)[number]): Promise<string> => {
-    const module = modulePath(layer, kind);
-    const [outFeatures, inFeatures] = moduleShape(arch, kind);
-    const weight = await readTensor(source, `${module}.weight`, [outFeatures, inFeatures]);
-    const weightTransposed = base(`${module}.weight_t`, transpose(weight, outFeatures, inFeatures), [inFeatures, outFeatures]);
-    const hasBias = kind === 'gate_proj' || kind === 'up_proj' || kind === 'down_proj' ? arch.mlpBias : arch.attentionBias;
-    const bias = hasBias ? base(`${module}.bias`, await readTensor(source, `${module}.bias`, [outFeatures]), [outFeatures]) : null;
-    const stacked = stackModule(module, outFeatures, inFeatures, adapters, combination);
-    let adapterWeights = null;
-    if (stacked && adapterWriter) {
-      const R = stacked.rowAdapterIndex.length;
+  /**
+   * Linear modules that read the same input, fused: base weights concatenated to (in, Σ out), the
+   * stacked A factors of all of them to (in, Σ R); B factors stay per module. Returns y per kind.
+   */
+  const linears = async (input: string, layer: number, kinds: readonly LlamaLinearModule[]): Promise<string[]> => {
+    const group = `model.layers.${layer}.${kinds.join('+')}`;
+    const modules = [];
+    for (const kind of kinds) {
+      const module = modulePath(layer, kind);
+      const [outFeatures, inFeatures] = moduleShape(arch, kind);
+      const hasBias = kind === 'gate_proj' || kind === 'up_proj' || kind === 'down_proj' ? arch.mlpBias : arch.attentionBias;
+      modules.push({
+        outFeatures,
+        inFeatures,
+        weight: await readTensor(source, `${module}.weight`, [outFeatures, inFeatures]),
+        bias: hasBias ? await readTensor(source, `${module}.bias`, [outFeatures]) : null,
+        stacked: stackModule(module, outFeatures, inFeatures, adapters, combination),
+      });
+    }
+    const inFeatures = (modules[0] as { inFeatures: number }).inFeatures;
+    const totalOut = modules.reduce((sum, module) => sum + module.outFeatures, 0);
+    const fusedWeight = new Float32Array(inFeatures * totalOut); // (in, Σ out)
+    let column = 0;
+    for (const module of modules) {
+      const transposed = transpose(module.weight, module.outFeatures, inFeatures); // (in, out_m)
+      for (let i = 0; i < inFeatures; i++) fusedWeight.set(transposed.subarray(i * module.outFeatures, (i + 1) * module.outFeatures), i * totalOut + column);
+      column += module.outFeatures;
+    }
+    const weightTransposed = base(`${group}.weight_t`, fusedWeight, [inFeatures, totalOut]);
+    const withBias = modules.some((module) => module.bias !== null);
+    const bias = withBias ? base(`${group}.bias`, Float32Array.from(modules.flatMap((module) => Array.from(module.bias ?? new Float32Array(module.outFeatures)))), [totalOut]) : null;
+
+    const adapted = modules.flatMap((module, index) => (module.stacked ? [{ index, stacked: module.stacked }] : []));
+    let adapterWeights: FusedLinearWeights['adapters'] = null;
+    if (adapted.length > 0 && adapterWriter) {
+      const totalRank = adapted.reduce((sum, part) => sum + part.stacked.rowAdapterIndex.length, 0);
+      const fusedA = new Float32Array(inFeatures * totalRank); // (in, Σ R)
+      let rankColumn = 0;
+      for (const { stacked } of adapted) {
+        const R = stacked.rowAdapterIndex.length;
+        for (let i = 0; i < inFeatures; i++) fusedA.set(stacked.aTransposed.subarray(i * R, (i + 1) * R), i * totalRank + rankColumn);
+        rankColumn += R;
+      }
       adapterWeights = {
-        stacked,
-        aTransposed: builder.initializer(adapterWriter.add(`${module}.lora_a_t`, stacked.aTransposed, [inFeatures, R])),
-        bTransposed: builder.initializer(adapterWriter.add(`${module}.lora_b_t`, stacked.bTransposed, [R, outFeatures])),
+        aTransposed: builder.initializer(adapterWriter.add(`${group}.lora_a_t`, fusedA, [inFeatures, totalRank])),
+        parts: adapted.map(({ index, stacked }) => ({
+          index,
+          stacked,
+          bTransposed: builder.initializer(adapterWriter.add(`${stacked.module}.lora_b_t`, stacked.bTransposed, [stacked.rowAdapterIndex.length, stacked.outFeatures])),
+        })),
       };
     }
-    return emitLoraLinear(builder, input, { weightTransposed, bias, adapters: adapterWeights }, combination, mixing);
+    const outFeatures = modules.map((module) => module.outFeatures);
+    return emitFusedLoraLinear(builder, input, { weightTransposed, bias, outFeatures, adapters: adapterWeights }, combination, mixing);
   };
+  const linear = async (input: string, layer: number, kind: LlamaLinearModule): Promise<string> => (await linears(input, layer, [kind]))[0] as string;
 
   // ---- layers ----
   for (let layer = 0; layer < numLayers; layer++) {
     const prefix = `model.layers.${layer}`;
     const h = await rmsNorm(x, `${prefix}.input_layernorm.weight`); // (B, T, H)
-    const q = await linear(h, layer, 'q_proj'); // (B, T, n_heads·d)
-    const k = await linear(h, layer, 'k_proj'); // (B, T, n_kv·d)
-    const v = await linear(h, layer, 'v_proj'); // (B, T, n_kv·d)
+    const [q, k, v] = (await linears(h, layer, ['q_proj', 'k_proj', 'v_proj'])) as [string, string, string]; // (B, T, n_heads·d), (B, T, n_kv·d) ×2
     const rotary = (input: string, heads: number): string =>
       builder.op('RotaryEmbedding', [input, positionIds, cosName, sinName], {
         domain: 'com.microsoft',
@@ -152,8 +186,7 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     const attentionOut = await linear(attention as string, layer, 'o_proj'); // (B, T, H)
     x = builder.op('Add', [x, attentionOut]);
     const h2 = await rmsNorm(x, `${prefix}.post_attention_layernorm.weight`);
-    const gate = await linear(h2, layer, 'gate_proj'); // (B, T, I)
-    const up = await linear(h2, layer, 'up_proj'); // (B, T, I)
+    const [gate, up] = (await linears(h2, layer, ['gate_proj', 'up_proj'])) as [string, string]; // (B, T, I) ×2
     const activated = builder.op('Mul', [builder.op('Mul', [gate, builder.op('Sigmoid', [gate])]), up]); // silu(gate)·up
     x = builder.op('Add', [x, await linear(activated, layer, 'down_proj')]);
     progress(2 + layer);

@@ -1,17 +1,19 @@
-// Graph nodes for one linear module with run-time adapter mixing (the graph contract in
-// docs/model-pack.md). For x (B, T, in):
-//   base:   y = x Wᵀ (+ bias)                                        (B, T, out)
-//   cat:    z = x Aᵀ_cat (B, T, R); z ⊙= a[row]·b[row]; y += z Bᵀ_cat
-//   linear / linear-peft0.4 (equal ranks r, M adapters on this module):
-//           u = Σ_i a_i (A_i x)  = reshape(z ⊙ a[row], (B, T, M, r)).sum(M)   (B, T, r)
-//           y += Σ_j b_j B_j u   = (tile(u, M) ⊙ b[row]) Bᵀ_cat
+// Graph nodes for linear modules with run-time adapter mixing (the graph contract in
+// docs/model-pack.md). Modules that read the same input (q/k/v, gate/up) are fused: one MatMul for
+// their base weights and one for their stacked A factors, then Split. For x (B, T, in) and each
+// module m:
+//   base:   y_m = x W_mᵀ (+ bias)                                       (B, T, out_m)
+//   cat:    z = x Aᵀ_cat (B, T, R); z ⊙= a[row]·b[row]; y_m += z_m Bᵀ_m
+//   linear / linear-peft0.4 (equal ranks r, M adapters on module m):
+//           u_m = Σ_i a_i (A_i x) = reshape(z_m ⊙ a[row], (B, T, M, r)).sum(M)   (B, T, r)
+//           y_m += (tile(u_m, M) ⊙ b[row]) Bᵀ_m
 // where a = mix_a, b = mix_b (B, N) and row = the adapter index of each rank row (R,). Baked
-// per-module scales are already folded into Aᵀ_cat / Bᵀ_cat (adapter-stacking.ts).
+// per-module scales are already folded into the factors (adapter-stacking.ts).
 // Not the weight layout (adapter-stacking.ts) nor the layer wiring (decoder-graph.ts).
 
 import type { Combination } from '@lora-tle/spec';
-import { type GraphBuilder, int } from './onnx-builder.js';
 import type { StackedModule } from './adapter-stacking.js';
+import { type GraphBuilder, int } from './onnx-builder.js';
 
 /** Gathers per-row mixing coefficients once per distinct rank-row layout and shares them. */
 export class MixingCoefficients {
@@ -42,39 +44,53 @@ export class MixingCoefficients {
   }
 }
 
-export interface LoraLinearWeights {
-  weightTransposed: string; // initializer (in, out)
-  bias: string | null; // initializer (out,)
-  adapters: { stacked: StackedModule; aTransposed: string; bTransposed: string } | null;
+export interface FusedLinearWeights {
+  weightTransposed: string; // initializer (in, Σ out_m)
+  bias: string | null; // initializer (Σ out_m,)
+  outFeatures: readonly number[]; // out_m per module, in order
+  /** Stacked adapters of the modules that have any, with their position in `outFeatures`. */
+  adapters: { aTransposed: string; parts: { index: number; stacked: StackedModule; bTransposed: string }[] } | null; // aTransposed (in, Σ R_m)
 }
 
-/** Emits y = linear(x) with adapter mixing; returns the name of y (B, T, out). */
-export function emitLoraLinear(
+function split(builder: GraphBuilder, value: string, sizes: readonly number[]): string[] {
+  if (sizes.length === 1) return [value];
+  return builder.node('Split', [value, builder.int64Constant(sizes)], { attributes: { axis: int(-1) }, outputs: sizes.length });
+}
+
+/** Emits y_m for every module of the group; returns their names, each (B, T, out_m). */
+export function emitFusedLoraLinear(
   builder: GraphBuilder,
   x: string,
-  weights: LoraLinearWeights,
+  weights: FusedLinearWeights,
   combination: Combination,
   mixing: MixingCoefficients,
-): string {
-  let y = builder.op('MatMul', [x, weights.weightTransposed]); // (B, T, out)
+): string[] {
+  let y = builder.op('MatMul', [x, weights.weightTransposed]); // (B, T, Σ out)
   if (weights.bias !== null) y = builder.op('Add', [y, weights.bias]);
-  if (weights.adapters === null) return y;
+  const outputs = split(builder, y, weights.outFeatures);
+  if (weights.adapters === null) return outputs;
 
-  const { stacked, aTransposed, bTransposed } = weights.adapters;
-  const rows = stacked.rowAdapterIndex;
-  const z = builder.op('MatMul', [x, aTransposed]); // (B, T, R)
-  let beforeB: string;
-  if (combination === 'cat') {
-    beforeB = builder.op('Mul', [z, mixing.forRows('ab', rows)]); // (B, T, R)
-  } else {
-    const adapterCount = stacked.adapterIndices.length; // M
-    const r = stacked.rank[0] as number;
-    const weighted = builder.op('Mul', [z, mixing.forRows('a', rows)]); // (B, T, M·r)
-    const split = builder.op('Reshape', [weighted, builder.int64Constant([0, 0, adapterCount, r])]); // (B, T, M, r)
-    const u = builder.op('ReduceSum', [split, builder.int64Constant([2])], { attributes: { keepdims: int(0) } }); // (B, T, r)
-    const tiled = adapterCount === 1 ? u : builder.op('Tile', [u, builder.int64Constant([1, 1, adapterCount])]); // (B, T, M·r)
-    beforeB = builder.op('Mul', [tiled, mixing.forRows('b', rows)]); // (B, T, M·r)
-  }
-  const delta = builder.op('MatMul', [beforeB, bTransposed]); // (B, T, out)
-  return builder.op('Add', [y, delta]);
+  const { parts, aTransposed } = weights.adapters;
+  const rows = parts.flatMap((part) => part.stacked.rowAdapterIndex); // (Σ R,)
+  const z = builder.op('MatMul', [x, aTransposed]); // (B, T, Σ R)
+  const weighted = builder.op('Mul', [z, mixing.forRows(combination === 'cat' ? 'ab' : 'a', rows)]); // (B, T, Σ R)
+  const pieces = split(
+    builder,
+    weighted,
+    parts.map((part) => part.stacked.rowAdapterIndex.length),
+  );
+  parts.forEach((part, position) => {
+    let beforeB = pieces[position] as string; // cat: (B, T, R_m)
+    if (combination !== 'cat') {
+      const adapterCount = part.stacked.adapterIndices.length; // M
+      const r = part.stacked.rank[0] as number;
+      const grouped = builder.op('Reshape', [beforeB, builder.int64Constant([0, 0, adapterCount, r])]); // (B, T, M, r)
+      const u = builder.op('ReduceSum', [grouped, builder.int64Constant([2])], { attributes: { keepdims: int(0) } }); // (B, T, r)
+      const tiled = adapterCount === 1 ? u : builder.op('Tile', [u, builder.int64Constant([1, 1, adapterCount])]); // (B, T, M·r)
+      beforeB = builder.op('Mul', [tiled, mixing.forRows('b', part.stacked.rowAdapterIndex)]); // (B, T, M·r)
+    }
+    const delta = builder.op('MatMul', [beforeB, part.bTransposed]); // (B, T, out_m)
+    outputs[part.index] = builder.op('Add', [outputs[part.index] as string, delta]);
+  });
+  return outputs;
 }

@@ -83,7 +83,7 @@ export class GraphBuilder {
       domain: options.domain ?? '',
       name: this.uniqueName(`${base}_node`),
       input: [...inputs],
-      output: outputs,
+      output: [...outputs], // a copy: callers may reuse the returned array
       attribute: Object.entries(options.attributes ?? {}).map(([name, value]) => attributeProto(name, value)),
     });
     return outputs;
