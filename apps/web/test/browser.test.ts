@@ -4,6 +4,8 @@
 //  - greedy token-level routing of the four sample prompts on wasm gives the same token ids, text
 //    and per-token mixtures as the engine on @lora-tle/backend-node over the same pack and store,
 //    computed in this process;
+//  - the other modes (base, adapter:<name>, uniform, prompt, every:k) and seeded sampling give the
+//    mixtures they promise and the same tokens as Node;
 //  - tokens, legend and the weight chart are on the page (screenshot in test-results/);
 //  - the page's main-thread heartbeat keeps ticking while tokens stream (the model runs in a worker);
 //  - a reload reads the model, weights, tokenizer and profiles from the Cache API (0 requests);
@@ -72,11 +74,13 @@ async function waitReady(page: Page): Promise<PageState> {
 }
 
 /** Fills the controls like a user and clicks Generate; returns the finished run. */
-async function generateOnPage(page: Page, sampleIndex: number, mode: string): Promise<RunRecord> {
+async function generateOnPage(page: Page, sampleIndex: number, mode: string, sampling = { temperature: 0, seed: 0 }): Promise<RunRecord> {
   await page.selectOption('#sample', String(sampleIndex));
-  await page.selectOption('#mode', mode);
-  await page.fill('#temperature', '0');
-  await page.fill('#seed', '0');
+  const every = /^every:(\d+)$/.exec(mode);
+  await page.selectOption('#mode', every ? 'every' : mode);
+  if (every) await page.fill('#every-k', every[1] as string);
+  await page.fill('#temperature', String(sampling.temperature));
+  await page.fill('#seed', String(sampling.seed));
   await page.fill('#max-tokens', String(MAX_NEW_TOKENS));
   const runId = (await page.evaluate(() => window.loraTle.runs.length)) + 1;
   await page.click('#generate');
@@ -89,9 +93,9 @@ async function generateOnPage(page: Page, sampleIndex: number, mode: string): Pr
   return run as RunRecord;
 }
 
-async function generateInNode(runtime: GenerationRuntime, prompt: string): Promise<NodeRun> {
+async function generateInNode(runtime: GenerationRuntime, prompt: string, mode = 'token', sampling = { temperature: 0, seed: 0 }): Promise<NodeRun> {
   const run: NodeRun = { tokenIds: [], text: '', weights: [], tokensPerSecond: 0, modelMs: 0 };
-  for await (const event of runtime.engine.generate({ prompt, mode: 'token', maxNewTokens: MAX_NEW_TOKENS, sampling: { temperature: 0, seed: 0 } })) {
+  for await (const event of runtime.engine.generate({ prompt, mode, maxNewTokens: MAX_NEW_TOKENS, sampling })) {
     if (event.type === 'token') run.weights.push(Array.from(event.mix.weights));
     else Object.assign(run, { tokenIds: event.tokenIds, text: event.text, tokensPerSecond: event.timing.tokensPerSecond, modelMs: event.timing.modelMs });
   }
@@ -180,6 +184,30 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     // and tokens arrived spread over several heartbeat ticks, not in one burst at the end
     expect(new Set(ticks).size).toBeGreaterThan(1);
   });
+
+  it('applies the other routing modes and seeded sampling like the Node engine', async () => {
+    const state = await page.evaluate(() => window.loraTle);
+    const math = state.samples[0]!.prompt;
+    const cases = [
+      { mode: 'base', check: (rows: number[][]) => rows.every((row) => row.every((weight) => weight === 0)) },
+      { mode: 'adapter:code', check: (rows: number[][]) => rows.every((row) => row.join() === '0,0,1,0') },
+      { mode: 'uniform', check: (rows: number[][]) => rows.every((row) => row.every((weight) => Math.abs(weight - 0.25) < 1e-7)) },
+      { mode: 'prompt', check: (rows: number[][]) => rows.every((row) => row.join() === rows[0]!.join()) },
+      { mode: 'every:2', check: (rows: number[][]) => rows.every((row, step) => step % 2 === 0 || row.join() === rows[step - 1]!.join()) },
+    ];
+    for (const { mode, check } of cases) {
+      const browserRun = await generateOnPage(page, 0, mode);
+      expect(browserRun.mode).toBe(mode);
+      expect(check(browserRun.weights), `${mode}: mixtures ${JSON.stringify(browserRun.weights.slice(0, 3))}`).toBe(true);
+      expectSameRun(browserRun, await generateInNode(runtime, math, mode), mode);
+      const colours = await page.locator('#output .token').evaluateAll((spans) => spans.map((span) => (span as HTMLElement).dataset['adapter']));
+      if (mode === 'base') expect(new Set(colours)).toEqual(new Set(['base'])); // grey: no adapter
+      if (mode === 'adapter:code') expect(new Set(colours)).toEqual(new Set(['code']));
+    }
+    const sampling = { temperature: 0.8, seed: 7 };
+    const sampled = await generateOnPage(page, 0, 'token', sampling);
+    expectSameRun(sampled, await generateInNode(runtime, math, 'token', sampling), 'token, temperature 0.8, seed 7');
+  }, 90_000);
 
   it('measures browser wasm tokens/s next to Node CPU tokens/s on the same prompt and settings', async () => {
     const state = await page.evaluate(() => window.loraTle);
