@@ -19,7 +19,8 @@ import type { ContextRouter } from './routing-mode.js';
 import { engineTokenizerFrom } from './seams.js';
 import type { EngineTokenizer } from './decode-loop.js';
 
-const fixtureDir = fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
+// LORA_TLE_FIXTURE_DIR points at another copy of the fixture (e.g. a committed one while it is regenerated)
+const fixtureDir = process.env['LORA_TLE_FIXTURE_DIR'] ?? fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
 const indexFile = join(fixtureDir, 'reference', 'index.json');
 const ready = existsSync(indexFile) && existsSync(join(fixtureDir, 'model.safetensors')) && existsSync(join(fixtureDir, 'adapters', 'reading', 'adapter_model.safetensors'));
 if (!ready) console.warn(`engine.fixture.test: skipped — ${fixtureDir} has no checkpoint/adapters/reference yet (run tools/fixtures/make_tiny_tle.py)`);
