@@ -5,6 +5,7 @@
 // so the two are compared up to the reference's first EOS. Skipped (with a message) until the
 // fixture has its checkpoint and reference.
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +23,22 @@ import type { EngineTokenizer } from './decode-loop.js';
 // LORA_TLE_FIXTURE_DIR points at another copy of the fixture (e.g. a committed one while it is regenerated)
 const fixtureDir = process.env['LORA_TLE_FIXTURE_DIR'] ?? fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
 const indexFile = join(fixtureDir, 'reference', 'index.json');
-const ready = existsSync(indexFile) && existsSync(join(fixtureDir, 'model.safetensors')) && existsSync(join(fixtureDir, 'adapters', 'reading', 'adapter_model.safetensors'));
-if (!ready) console.warn(`engine.fixture.test: skipped — ${fixtureDir} has no checkpoint/adapters/reference yet (run tools/fixtures/make_tiny_tle.py)`);
+const USED_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'reference/index.json'].concat(
+  ['math', 'science', 'code', 'reading'].flatMap((task) => [`adapters/${task}/adapter_config.json`, `adapters/${task}/adapter_model.safetensors`]),
+);
+
+/** Why the fixture cannot be used (missing, or files not matching hashes.json: being regenerated), or null. */
+function fixtureProblem(): string | null {
+  const missing = ['hashes.json', ...USED_FILES].filter((file) => !existsSync(join(fixtureDir, file)));
+  if (missing.length > 0) return `missing ${missing.join(', ')} (run tools/fixtures/make_tiny_tle.py)`;
+  const hashes = JSON.parse(readFileSync(join(fixtureDir, 'hashes.json'), 'utf8')) as Record<string, string>;
+  const changed = USED_FILES.filter((file) => createHash('sha256').update(readFileSync(join(fixtureDir, file))).digest('hex') !== hashes[file]);
+  return changed.length > 0 ? `${changed.join(', ')} do not match hashes.json (the fixture is being regenerated?)` : null;
+}
+
+const problem = fixtureProblem();
+const ready = problem === null;
+if (!ready) console.warn(`engine.fixture.test: skipped — ${fixtureDir}: ${problem}`);
 
 interface ReferenceRun {
   name: string;
