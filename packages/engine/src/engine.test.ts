@@ -99,6 +99,30 @@ describe('engine on the reference forward', () => {
     expect(tokens.map((event) => event.tokenId)).toEqual(oracle);
   });
 
+  it('every:k and prompt modes call the router only on their steps; a window shows it the last W tokens', async () => {
+    const seen: { step: number; text: string; tokens: number }[] = [];
+    const recording: ContextRouter = {
+      adapters: TINY_ADAPTERS,
+      route: (request) => (seen.push({ step: request.step, text: request.text, tokens: request.tokenIds.length }), lengthRouter.route(request)),
+    };
+    const { engine } = await engineFor(model, recording, (_row, _step, logits) => (logits[2] = -1e9));
+    const events = await collect(engine.generate({ prompt: 'every third', mode: 'every:3', maxNewTokens: 7 }));
+    const tokens = events.filter((event): event is TokenEvent => event.type === 'token');
+    expect(seen.map((call) => call.step)).toEqual([0, 3, 6]);
+    expect(tokens.map((event) => event.mix)).toEqual([0, 0, 0, 3, 3, 3, 6].map((step) => tokens[step]!.mix));
+    expect(tokens[1]!.mix).toBe(tokens[0]!.mix);
+    expect(seen[1]!.text).toBe('every third' + charTokenizer.decode(tokens.slice(0, 3).map((event) => event.tokenId)));
+
+    seen.length = 0;
+    await generateText(engine, { prompt: 'once only', mode: 'prompt', maxNewTokens: 5 });
+    expect(seen.map((call) => call.step)).toEqual([0]);
+
+    seen.length = 0;
+    await generateText(engine, { prompt: 'a long prompt here', mode: 'token', maxNewTokens: 3, routingWindow: 4 });
+    expect(seen.map((call) => call.tokens)).toEqual([4, 4, 4]);
+    expect(seen[0]!.text).toBe('here');
+  });
+
   it('reuse with a constant mixture equals recompute; reuse steps one token at a time after the prefill', async () => {
     const { engine, log } = await engineFor();
     const reuse = await generateText(engine, { prompt: 'a b c d', mode: 'uniform', maxNewTokens: 7, kv: 'reuse' });
