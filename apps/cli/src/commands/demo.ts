@@ -67,7 +67,7 @@ export function meanWeights(steps: readonly TokenEvent[], adapterCount: number):
   return sums.map((sum) => (steps.length === 0 ? 0 : sum / steps.length));
 }
 
-function paletteFor(colors: Colors): ((text: string) => string)[] {
+export function paletteFor(colors: Colors): ((text: string) => string)[] {
   return [colors.cyan, colors.magenta, colors.yellow, colors.green, colors.blue, colors.red];
 }
 

@@ -12,6 +12,7 @@ import { openGenerationRuntime } from '../generation-runtime.js';
 import { collect, parseFiniteNumber, parsePositiveInteger } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
+import { dominantAdapter, paletteFor } from './demo.js';
 
 interface GenerateFlags {
   pack?: string;
@@ -87,10 +88,15 @@ export async function runGenerate(flags: GenerateFlags, terminal: Terminal): Pro
     };
     const steps: TokenEvent[] = [];
     let done: DoneEvent | null = null;
+    // on a colour terminal, routed tokens are coloured by their dominant adapter (legend on stderr)
+    const colour = !flags.json && needsRouter(mode) && terminal.outputColors.isColorSupported;
+    const palette = paletteFor(terminal.outputColors);
+    const paint = (step: TokenEvent) => (colour ? palette[dominantAdapter(step) % palette.length]!(step.text) : step.text);
+    if (colour) terminal.stderr(`${runtime.engine.adapters.map((name, i) => palette[i % palette.length]!(`■ ${name}`)).join('  ')}\n`);
     for await (const event of runtime.engine.generate(request, { signal: controller.signal })) {
       if (event.type === 'token') {
         steps.push(event);
-        if (!flags.json) terminal.stdout(event.text);
+        if (!flags.json) terminal.stdout(paint(event));
       } else {
         done = event;
       }
