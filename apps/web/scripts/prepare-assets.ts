@@ -28,6 +28,7 @@ export const DEFAULT_ASSET_DIR = join(APP_DIR, 'public', 'tiny-tle');
 
 export interface PreparedAssets {
   assetDir: string;
+  fixtureDir: string; // the fixture the assets were built from (the synthetic one's directory when synthetic)
   packDir: string; // inside assetDir
   storeDir: string; // the full store in the cache (adapters included), for Node-side comparisons
   index: AssetIndex;
@@ -59,10 +60,18 @@ function filesUnder(root: string, dir = root): string[] {
     });
 }
 
-export async function prepareAssets(options: { assetDir?: string; env?: Record<string, string | undefined>; quiet?: boolean } = {}): Promise<PreparedAssets> {
+export interface PrepareOptions {
+  assetDir?: string; // default apps/web/public/tiny-tle
+  /** The tiny-tle fixture to use; default $LORA_TLE_WEB_FIXTURE, else fixtures/tiny-tle. */
+  fixtureDir?: string;
+  env?: Record<string, string | undefined>;
+  quiet?: boolean;
+}
+
+export async function prepareAssets(options: PrepareOptions = {}): Promise<PreparedAssets> {
   const assetDir = options.assetDir ?? DEFAULT_ASSET_DIR;
   const env = options.env ?? process.env;
-  const realDir = embeddedFixtureDir();
+  const realDir = options.fixtureDir ?? (env['LORA_TLE_WEB_FIXTURE'] || embeddedFixtureDir());
   const synthetic = !realFixtureReady(realDir);
   const fixtureDir = synthetic ? await writeSyntheticFixture(realDir, join(APP_DIR, '.cache', 'synthetic-tiny-tle')) : realDir;
   const terminal = createTerminal({
@@ -100,7 +109,7 @@ export async function prepareAssets(options: { assetDir?: string; env?: Record<s
     const total = files.reduce((sum, file) => sum + file.bytes, 0);
     process.stderr.write(`web assets: ${files.length} files, ${(total / 1e6).toFixed(1)} MB (${index.fixture} fixture) in ${assetDir}\n`);
   }
-  return { assetDir, packDir: join(assetDir, 'pack'), storeDir: built.storeDir, index };
+  return { assetDir, fixtureDir, packDir: join(assetDir, 'pack'), storeDir: built.storeDir, index };
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

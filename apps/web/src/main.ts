@@ -156,7 +156,7 @@ function onDone(run: RunRecord, message: DoneMessage): void {
   run.done = message;
   drawChart();
   ui.stats.textContent =
-    `${message.tokenIds.length} tokens · ${message.tokensPerSecond.toFixed(1)} tokens/s on ${state.device} · ` +
+    `${message.tokenIds.length} token${message.tokenIds.length === 1 ? '' : 's'} · ${message.tokensPerSecond.toFixed(1)} tokens/s on ${state.device} · ` +
     `model ${message.modelMs.toFixed(0)} ms, routing ${message.routingMs.toFixed(0)} ms · prompt ${message.promptTokens} tokens · finished: ${message.finishReason}`;
   finishRun();
 }
