@@ -11,5 +11,6 @@ import { profileCommand } from './profile.js';
 import { routeCommand } from './route.js';
 import { evalCommand } from './eval.js';
 import { benchCommand } from './bench.js';
+import { buildCommand } from './build.js';
 
-export const COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, generateCommand, demoCommand, storeCommand, profileCommand, routeCommand, evalCommand, benchCommand];
+export const COMMANDS: readonly CliCommand[] = [inspectCommand, mergeCommand, generateCommand, demoCommand, storeCommand, profileCommand, routeCommand, evalCommand, benchCommand, buildCommand];
