@@ -61,7 +61,7 @@ function runPythonOriginal(flags: BenchFlags, fixtureDir: string, prompt: string
   terminal.stderr(`bench: running the Python original loop (${flags.pythonBin} ${ORIGINAL_LOOP})…\n`);
   const result = spawnSync(
     flags.pythonBin,
-    [ORIGINAL_LOOP, '--fixture', fixtureDir, '--tokens', String(flags.tokens), '--prompt', prompt, '--json'],
+    [ORIGINAL_LOOP, '--fixture', fixtureDir, '--tokens', String(flags.tokens), '--prompt', prompt, '--json', ...(flags.threads ? ['--threads', String(flags.threads)] : [])],
     { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, env: { ...process.env, TOKENIZERS_PARALLELISM: 'false' } },
   );
   if (result.error || result.status !== 0) {
@@ -123,7 +123,7 @@ export const benchCommand: CliCommand = {
       .option('--tokens <n>', 'tokens generated per run (EOS is masked so every run is this long)', (value) => parsePositiveInteger('--tokens', value), 128)
       .option('--rounds <n>', 'interleaved rounds; each metric is the median over rounds', (value) => parsePositiveInteger('--rounds', value), 5)
       .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')})`, (value) => parseList('--modes', value))
-      .option('--threads <n>', 'onnxruntime intra-op threads (default: its choice)', (value) => parsePositiveInteger('--threads', value))
+      .option('--threads <n>', 'onnxruntime intra-op threads, and torch threads for --python (default: their choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--prompt <text>', 'the prompt (default: a math word problem)')
       .option('--strategy <spec>', 'routing strategy', 'paper')
       .option('--embedder <name>', 'hashing, or transformers:<local model dir>', 'hashing')
