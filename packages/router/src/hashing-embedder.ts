@@ -2,6 +2,9 @@
 // n-grams are feature-hashed (signed, FNV-1a + fmix32) into D dims with sublinear term frequency
 // (1 + ln tf) and a weight per feature type, then L2-normalised. Every setting that changes the
 // vectors is recorded in `settings`, so a profile made with other settings is refused.
+// Optionally fitted (fitHashingEmbedder): each feature is also weighted by its task document
+// frequency over the adapters' training texts (hashing-fit.ts); `settings.fit` then holds the
+// fit's content hash, so profiles made with another fit are refused too.
 // Not a semantic model: it separates tasks by vocabulary, format and character patterns.
 
 import { LoraTleError } from '@lora-tle/spec';
@@ -9,6 +12,7 @@ import type { Embedder } from '@lora-tle/spec';
 import { FNV_OFFSET_BASIS, fmix32, fnv1a, fnv1aStep } from './string-hash.js';
 import { createFeatureCounter } from './feature-counter.js';
 import { normalizeL2InPlace } from './vector.js';
+import { assertValidFit, createFitLookup, DEFAULT_MIN_FRACTION, fitFeatureWeights, hashingFitHash, type HashingFit } from './hashing-fit.js';
 
 /** Bump when the feature extraction changes, so old profiles are refused. */
 export const HASHING_EMBEDDER_VERSION = 1;
@@ -43,6 +47,8 @@ export const DEFAULT_HASHING_SETTINGS: Readonly<HashingEmbedderSettings> = Objec
 
 export interface HashingEmbedder extends Embedder {
   readonly id: 'hashing';
+  /** The fitted feature weights, or null for the unfitted embedder. */
+  readonly fit: HashingFit | null;
   /** Synchronous embedding of one text (what `embed` runs per text). (D,) L2-normalised; zeros for empty text. */
   embedOne(text: string): Float32Array;
 }
@@ -53,16 +59,34 @@ const CHAR_SEED = fnv1aStep(FNV_OFFSET_BASIS, 0xe000); // private-use code units
 const WORD_SEED = fnv1aStep(FNV_OFFSET_BASIS, 0xe001); // types apart in hash space
 const WORD_SEPARATOR = 0xe002;
 
-export function createHashingEmbedder(settings: Partial<HashingEmbedderSettings> = {}): HashingEmbedder {
-  const resolved = validateSettings({ ...DEFAULT_HASHING_SETTINGS, ...settings });
+export interface HashingEmbedderOptions extends Partial<HashingEmbedderSettings> {
+  /** A fit from fitHashingEmbedder (or restored from the store); its feature settings are used. */
+  fitted?: HashingFit;
+}
+
+export function createHashingEmbedder(options: HashingEmbedderOptions = {}): HashingEmbedder {
+  const { fitted, ...settings } = options;
+  if (fitted !== undefined) {
+    assertValidFit(fitted);
+    for (const [key, value] of Object.entries(settings)) {
+      if (key !== 'dimension' && value !== undefined && value !== (fitted.settings as Record<string, unknown>)[key]) {
+        throw new LoraTleError('E_EMBEDDER', `hashing embedder: ${key} ${String(value)} differs from the fit's ${String((fitted.settings as Record<string, unknown>)[key])}; leave it out (the fit decides) or refit`);
+      }
+    }
+  }
+  const resolved = validateSettings({ ...DEFAULT_HASHING_SETTINGS, ...(fitted?.settings ?? {}), ...settings });
   const { dimension, charMin, charMax, wordMax, charWeight, wordWeight } = resolved;
   const counts = createFeatureCounter();
+  const fitWeight = fitted === undefined ? null : createFitLookup(fitted);
 
-  // Flush the counted features into `vector`: bucket = key mod D, sign = top bit, value = w·(1+ln tf).
+  // Flush the counted features into `vector`: bucket = key mod D, sign = top bit,
+  // value = w_type·(1+ln tf)·w_fit(key) (w_fit = 1 unfitted; 0 drops the feature).
   function flush(vector: Float32Array, weight: number): void {
     counts.forEachAndClear((key, tf) => {
+      const keyWeight = fitWeight === null ? 1 : fitWeight(key);
+      if (keyWeight === 0) return;
       const bucket = key % dimension;
-      const value = weight * (tf === 1 ? 1 : 1 + Math.log(tf));
+      const value = weight * keyWeight * (tf === 1 ? 1 : 1 + Math.log(tf));
       vector[bucket] = (vector[bucket] as number) + (key & 0x80000000 ? -value : value);
     });
   }
@@ -73,49 +97,94 @@ export function createHashingEmbedder(settings: Partial<HashingEmbedderSettings>
     return normalized.replace(/\s+/g, ' ').trim();
   }
 
+  function countCharFeatures(normalized: string): void {
+    const padded = ` ${normalized} `;
+    for (let start = 0; start + charMin <= padded.length; start++) {
+      let hash = CHAR_SEED;
+      const stop = Math.min(start + charMax, padded.length);
+      for (let end = start; end < stop; end++) {
+        hash = fnv1aStep(hash, padded.charCodeAt(end));
+        if (end + 1 - start >= charMin) counts.add(fmix32(hash));
+      }
+    }
+  }
+
+  function countWordFeatures(normalized: string): void {
+    const words = normalized.match(WORD_PATTERN) ?? [];
+    for (let start = 0; start < words.length; start++) {
+      let hash = WORD_SEED;
+      for (let end = start; end < Math.min(start + wordMax, words.length); end++) {
+        if (end > start) hash = fnv1aStep(hash, WORD_SEPARATOR);
+        hash = fnv1a(words[end] as string, 0, (words[end] as string).length, hash);
+        counts.add(fmix32(hash));
+      }
+    }
+  }
+
   function embedOne(text: string): Float32Array {
     const vector = new Float32Array(dimension); // (D,)
     const normalized = normalizeText(text);
     if (normalized.length === 0) return vector;
-
     if (charMax > 0) {
-      const padded = ` ${normalized} `;
-      for (let start = 0; start + charMin <= padded.length; start++) {
-        let hash = CHAR_SEED;
-        const stop = Math.min(start + charMax, padded.length);
-        for (let end = start; end < stop; end++) {
-          hash = fnv1aStep(hash, padded.charCodeAt(end));
-          if (end + 1 - start >= charMin) counts.add(fmix32(hash));
-        }
-      }
+      countCharFeatures(normalized);
       flush(vector, charWeight);
     }
-
     if (wordMax > 0) {
-      const words = normalized.match(WORD_PATTERN) ?? [];
-      for (let start = 0; start < words.length; start++) {
-        let hash = WORD_SEED;
-        for (let end = start; end < Math.min(start + wordMax, words.length); end++) {
-          if (end > start) hash = fnv1aStep(hash, WORD_SEPARATOR);
-          hash = fnv1a(words[end] as string, 0, (words[end] as string).length, hash);
-          counts.add(fmix32(hash));
-        }
-      }
+      countWordFeatures(normalized);
       flush(vector, wordWeight);
     }
-
     return normalizeL2InPlace(vector);
   }
 
-  return {
+  /** Every distinct feature key of `text` once (char and word keys live in separate hash seeds). */
+  function visitFeatureKeys(text: string, visit: (key: number) => void): void {
+    const normalized = normalizeText(text);
+    if (normalized.length === 0) return;
+    if (charMax > 0) countCharFeatures(normalized);
+    if (wordMax > 0) countWordFeatures(normalized);
+    counts.forEachAndClear((key) => visit(key));
+  }
+
+  const recorded: Record<string, string | number | boolean> = { version: HASHING_EMBEDDER_VERSION, ...resolved };
+  if (fitted !== undefined) {
+    recorded['fit'] = hashingFitHash(fitted);
+    recorded['fitFeatures'] = fitted.keys.length;
+  }
+  const embedder: HashingEmbedder & { visitFeatureKeys: typeof visitFeatureKeys } = {
     id: 'hashing',
-    settings: { version: HASHING_EMBEDDER_VERSION, ...resolved },
+    settings: recorded,
     dimension,
+    fit: fitted ?? null,
     embedOne,
     async embed(texts) {
       return texts.map(embedOne);
     },
+    visitFeatureKeys,
   };
+  return embedder;
+}
+
+export interface FitHashingOptions extends Partial<HashingEmbedderSettings> {
+  /** Drop features below this task document frequency (default 0.01 = 1% of some task's texts). */
+  minFraction?: number;
+}
+
+/**
+ * Fit the embedder on every adapter's formatted training texts (the same texts its profile
+ * averages) and return the fitted embedder. Build the profiles with this embedder, save its fit
+ * next to them (saveHashingFit) and route with the same embedder (openStoreHashingEmbedder).
+ */
+export function fitHashingEmbedder(textsByAdapter: Readonly<Record<string, readonly string[]>>, options: FitHashingOptions = {}): HashingEmbedder {
+  const { minFraction = DEFAULT_MIN_FRACTION, ...settings } = options;
+  const tasks = Object.entries(textsByAdapter);
+  if (tasks.length === 0) throw new LoraTleError('E_INVALID_ARGUMENT', 'fitHashingEmbedder needs the training texts of at least one adapter');
+  for (const [adapter, texts] of tasks) {
+    if (texts.length === 0) throw new LoraTleError('E_INVALID_ARGUMENT', `fitHashingEmbedder: adapter "${adapter}" has 0 texts; pass its formatted training examples`);
+  }
+  const unfitted = createHashingEmbedder(settings) as HashingEmbedder & { visitFeatureKeys: (text: string, visit: (key: number) => void) => void };
+  const { dimension: _dimension, ...featureSettings } = validateSettings({ ...DEFAULT_HASHING_SETTINGS, ...settings });
+  const { keys, weights } = fitFeatureWeights(tasks.map(([, texts]) => texts), unfitted.visitFeatureKeys, minFraction);
+  return createHashingEmbedder({ ...(settings.dimension === undefined ? {} : { dimension: settings.dimension }), fitted: { settings: featureSettings, keys, weights, minFraction } });
 }
 
 function validateSettings(settings: HashingEmbedderSettings): HashingEmbedderSettings {

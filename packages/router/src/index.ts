@@ -1,7 +1,8 @@
 // @lora-tle/router: embedders (hashing, transformers, hidden), task profiles, routing strategies
 // and their registry, routing schedules, and the Router that ties them together.
 
-export { createHashingEmbedder, DEFAULT_HASHING_SETTINGS, HASHING_EMBEDDER_VERSION, type HashingEmbedder, type HashingEmbedderSettings } from './hashing-embedder.js';
+export { createHashingEmbedder, DEFAULT_HASHING_SETTINGS, fitHashingEmbedder, HASHING_EMBEDDER_VERSION, type FitHashingOptions, type HashingEmbedder, type HashingEmbedderOptions, type HashingEmbedderSettings } from './hashing-embedder.js';
+export { DEFAULT_MIN_FRACTION, hashingFitHash, type HashingFit } from './hashing-fit.js';
 export { createTransformersEmbedder, type TransformersEmbedder, type TransformersEmbedderOptions, type TransformersLibrary } from './transformers-embedder.js';
 export { createHiddenEmbedder, type HiddenEmbedderOptions } from './hidden-embedder.js';
 export { assertProfileEmbedder, describeEmbedderRef, embedderRefOf, sameEmbedderRef } from './embedder-ref.js';
