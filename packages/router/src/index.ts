@@ -15,3 +15,4 @@ export { createBaseStrategy, createFixedStrategy, createUniformStrategy, type Co
 export { createStrategy, createStrategyRegistry, numberArg, type StrategyFactory, type StrategyRegistration, type StrategyRegistry } from './strategy-registry.js';
 export { formatSchedule, parseSchedule, shouldRoute } from './routing-schedule.js';
 export { createRouter, type Router, type RouterContext, type RouterOptions } from './router.js';
+export { decodeHashingFit, encodeHashingFit, hashingFitFile, openStoreHashingEmbedder, restoreHashingEmbedder, saveHashingFit } from './hashing-fit-store.js';
