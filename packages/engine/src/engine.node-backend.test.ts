@@ -112,10 +112,9 @@ describe('engine on backend-node', () => {
     expect(batch).toEqual(singles);
   });
 
-  // Left padding needs the attention to honour a mask with zeros before the real tokens. The pack's
-  // com.microsoft GroupQueryAttention derives seqlens_k = Σ mask − 1 and so assumes the real tokens
-  // come first: padded rows differ. Reported to the graph owner; enable when the graph masks pads.
-  it.skip('batch greedy output equals single-prompt output with left padding (needs pad-aware attention in the graph)', async () => {
+  // Left padding: the pack masks pad positions through GroupQueryAttention's attention_bias, so
+  // rows of different prompt lengths decode exactly as they would alone.
+  it('batch greedy output equals single-prompt output with left padding', async () => {
     const { batch, singles } = await batchVersusSingles([
       { prompt: 'hi', mode: 'adapter:math', maxNewTokens: 6 },
       { prompt: 'a much longer prompt with words', mode: 'token', maxNewTokens: 8 },
