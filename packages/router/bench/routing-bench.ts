@@ -2,7 +2,7 @@
 // adapters), measured in one run. Performance claims about routing live here, not in unit tests.
 // Run: node --conditions=source --import tsx packages/router/bench/routing-bench.ts
 
-import { buildProfile, createHashingEmbedder, createRouter } from '@lora-tle/router';
+import { buildProfile, createHashingEmbedder, createRouter, fitHashingEmbedder } from '@lora-tle/router';
 
 const CONTEXT_CHARS = 1300; // ≈ 300 Llama tokens of English prose (≈ 4.3 chars per token)
 const sentence = 'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. ';
@@ -30,6 +30,11 @@ async function main(): Promise<void> {
   const route = (performance.now() - start) / routes;
   console.log(`${'router.route (embed + paper over 4 profiles)'.padEnd(52)} ${route.toFixed(4)} ms/call`);
   console.log(`embedding share of a route: ${((100 * embed) / route).toFixed(0)}%`);
+
+  // fitted: one table lookup per distinct feature on top of the unfitted embedding
+  const fitted = fitHashingEmbedder(Object.fromEntries(adapters.map((adapter, i) => [adapter, [`${adapter} example ${i}`, context.slice(i * 100)]])));
+  const fittedEmbed = timePerCall(`fitted hashing embedOne (${CONTEXT_CHARS} chars)`, 2000, () => fitted.embedOne(context));
+  console.log(`fitted / unfitted embed: ${(fittedEmbed / embed).toFixed(2)}×`);
 }
 
 void main();
