@@ -8,6 +8,7 @@ export { createHiddenEmbedder, type HiddenEmbedderOptions } from './hidden-embed
 export { assertProfileEmbedder, describeEmbedderRef, embedderRefOf, sameEmbedderRef } from './embedder-ref.js';
 export { windowContext, type ContextWindow } from './context-window.js';
 export { buildProfile, selectProfiles, type BuildProfileOptions } from './task-profile.js';
+export { buildFittedProfiles, type BuildFittedProfilesOptions, type FittedProfiles } from './fitted-profiles.js';
 export { parseJsonlTexts, readJsonlTexts, type JsonlTextOptions } from './jsonl-texts.js';
 export { createPaperStrategy, createSoftmaxStrategy, createTopKStrategy, profileSimilarities } from './similarity-strategies.js';
 export { createKnnStrategy, DEFAULT_KNN_K } from './knn-strategy.js';
