@@ -28,20 +28,32 @@ export interface DeviceProviders {
   executionProviders: readonly InferenceSession.ExecutionProviderConfig[];
   /** Where present.* (KV) outputs can stay between steps: 'gpu-buffer' only for webgpu. */
   kvLocation: 'cpu' | 'gpu-buffer';
+  /** Most query tokens one run may feed; a longer step runs in chunks (node-session.ts). */
+  maxTokensPerRun: number;
   requirements: string;
 }
+
+/**
+ * onnxruntime-node 1.30's WebGPU GroupQueryAttention returns wrong attention (off by ~1e-2 in the
+ * attention output, ~0.5 in tiny-tle logits) when one run feeds 32 or more query tokens: with
+ * any batch size, past length, head count and head size tried (d = 8…128), while 31 tokens match
+ * the CPU to 1e-7 (measured on Mesa lavapipe; tools/ci/README.md). Decode (1 token) is unaffected.
+ */
+export const WEBGPU_MAX_TOKENS_PER_RUN = 31;
 
 export const EXECUTION_PROVIDERS: Readonly<Record<NodeDevice, Readonly<DeviceProviders>>> = deepFreeze({
   cpu: {
     device: 'cpu',
     executionProviders: [{ name: 'cpu' }],
     kvLocation: 'cpu',
+    maxTokensPerRun: Number.POSITIVE_INFINITY,
     requirements: 'none (bundled with onnxruntime-node)',
   },
   webgpu: {
     device: 'webgpu',
     executionProviders: [{ name: 'webgpu' }],
     kvLocation: 'gpu-buffer',
+    maxTokensPerRun: WEBGPU_MAX_TOKENS_PER_RUN,
     requirements: 'bundled Dawn; needs libvulkan.so.1 and a Vulkan driver (Mesa lavapipe from bookworm-backports without a GPU)',
   },
   cuda: {
@@ -49,6 +61,7 @@ export const EXECUTION_PROVIDERS: Readonly<Record<NodeDevice, Readonly<DevicePro
     // CUDA outputs always come back to the host in onnxruntime-node; no output placement to choose.
     executionProviders: [{ name: 'cuda', deviceId: 0 }],
     kvLocation: 'cpu',
+    maxTokensPerRun: Number.POSITIVE_INFINITY,
     requirements: '`ONNXRUNTIME_NODE_INSTALL=1 npm rebuild onnxruntime-node`, CUDA 12, cuDNN 9, an NVIDIA driver',
   },
 });

@@ -16,7 +16,8 @@ import type { BackendSession, Combination } from '@lora-tle/spec';
 import { createNodeBackend } from './index.js';
 import { maxAbsDifference, mix, tempDirs } from './test-support.js';
 
-const FIXTURE = fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
+// LORA_TLE_FIXTURE_DIR points at another copy of the fixture (e.g. a committed one while it is regenerated)
+const FIXTURE = process.env['LORA_TLE_FIXTURE_DIR'] ?? fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
 const INDEX = join(FIXTURE, 'reference', 'index.json');
 const present = existsSync(INDEX) && existsSync(join(FIXTURE, 'config.json'));
 if (!present) console.warn(`tiny-tle parity skipped: ${INDEX} not found (run tools/fixtures/make_tiny_tle.py)`);

@@ -6,7 +6,7 @@
 
 import { isLoraTleError, LoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendLoadOptions, BackendSession, PackManifest } from '@lora-tle/spec';
-import { createOrtSession, type NodeDeviceOptions, type OrtSessionHandle } from './execution-providers.js';
+import { createOrtSession, EXECUTION_PROVIDERS, type NodeDeviceOptions, type OrtSessionHandle } from './execution-providers.js';
 import { NODE_BACKEND_ID } from './node-kv-cache.js';
 import { NodeSession } from './node-session.js';
 import { readPack } from './pack-manifest.js';
@@ -57,7 +57,7 @@ export function createNodeBackend(factoryOptions: NodeBackendOptions = {}): Back
         throw new LoraTleError('E_PACK_INVALID', `model.onnx has no input ${missing.join(', ')} named in pack.json; rebuild the pack with \`lora-tle build\``);
       }
       loadOptions?.onProgress?.({ phase: 'create session', done: 2, total: 2 });
-      return new NodeSession(manifest, handle.label, handle.session, handle.kvLocation);
+      return new NodeSession(manifest, handle.label, handle.session, handle.kvLocation, EXECUTION_PROVIDERS[handle.device].maxTokensPerRun);
     },
   };
 }

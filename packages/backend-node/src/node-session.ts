@@ -24,6 +24,8 @@ export class NodeSession implements BackendSession {
     private readonly session: InferenceSession,
     /** 'gpu-buffer' on WebGPU: present.* stay on the device, so every output must be fetched. */
     private readonly kvLocation: 'cpu' | 'gpu-buffer' = 'cpu',
+    /** Most tokens one run may feed (EXECUTION_PROVIDERS[device].maxTokensPerRun); longer steps run in chunks. */
+    private readonly maxTokensPerRun = Number.POSITIVE_INFINITY,
   ) {}
 
   async doStep(input: StepInput): Promise<StepOutput> {
@@ -31,7 +33,7 @@ export class NodeSession implements BackendSession {
     const { io, architecture } = this.pack;
     const { batchSize: B, sequenceLength: T } = input;
     const N = this.pack.adapters.length;
-    const { numLayers, numKvHeads, headDim: d, vocabSize: V, hiddenSize: H } = architecture;
+    const V = architecture.vocabSize;
     const cache = input.cache;
 
     // ---- validate ----
@@ -62,6 +64,18 @@ export class NodeSession implements BackendSession {
       throw new LoraTleError('E_CONTEXT_OVERFLOW', `position ${lastPosition} is beyond the model's ${maxPositions} positions (max_position_embeddings); shorten the prompt or generate fewer tokens`);
     }
     if (input.positionIds && input.positionIds.some((position) => position < 0)) bad('positionIds must be ≥ 0');
+
+    return T > this.maxTokensPerRun ? this.stepInChunks(input, past) : this.runOnce(input, past);
+  }
+
+  /** One session run for a validated step; `past` = cache length. */
+  private async runOnce(input: StepInput, past: number): Promise<StepOutput> {
+    const { io, architecture } = this.pack;
+    const { batchSize: B, sequenceLength: T } = input;
+    const N = this.pack.adapters.length;
+    const { numLayers, numKvHeads, headDim: d, vocabSize: V, hiddenSize: H } = architecture;
+    const cache = input.cache as NodeKvCache | null; // checked by doStep
+    const total = past + T;
 
     // ---- feeds ----
     const ids = BigInt64Array.from(input.inputIds, (id) => BigInt(id));
@@ -125,9 +139,77 @@ export class NodeSession implements BackendSession {
     return output;
   }
 
+  /**
+   * A step longer than maxTokensPerRun as several runs over one cache, so the device never sees
+   * more query tokens at once than it computes correctly. Batch 1: chunks of maxTokensPerRun.
+   * A batch (validation allows it only on an empty cache): the first maxTokensPerRun tokens of
+   * every row, then one token per run (GroupQueryAttention takes a multi-token step on a
+   * non-empty cache only for batch 1). Logits: concatenated ('all') or the last run's ('last');
+   * hidden: the mean over every run's real tokens, as one run would give it.
+   */
+  private async stepInChunks(input: StepInput, past: number): Promise<StepOutput> {
+    const { batchSize: B, sequenceLength: T } = input;
+    const { vocabSize: V, hiddenSize: H } = this.pack.architecture;
+    const wantAll = input.logits === 'all';
+    const first = Math.min(T, this.maxTokensPerRun);
+    const stride = B === 1 ? this.maxTokensPerRun : 1;
+    const bounds: [number, number][] = [[0, first]];
+    for (let start = first; start < T; start += stride) bounds.push([start, Math.min(T, start + stride)]);
+
+    const allLogits = wantAll ? new Float32Array(B * T * V) : null; // (B, T, V)
+    const hiddenSum = input.hidden ? new Float64Array(B * H) : null; // (B, H) Σ over runs of count · mean
+    const realTokens = new Float64Array(B);
+    let cache = input.cache;
+    let output: StepOutput | null = null;
+    try {
+      for (const [start, end] of bounds) {
+        const length = end - start;
+        const chunk: StepInput = {
+          inputIds: columns(input.inputIds, B, T, start, end),
+          batchSize: B,
+          sequenceLength: length,
+          mix: input.mix,
+          cache,
+          logits: wantAll ? 'all' : 'last',
+          ...(input.hidden ? { hidden: true } : {}),
+          ...(input.positionIds ? { positionIds: columns(input.positionIds, B, T, start, end) } : {}),
+          ...(input.attentionMask ? { attentionMask: columns(input.attentionMask, B, past + T, 0, past + end) } : {}),
+        };
+        output = await this.runOnce(chunk, past + start);
+        cache = output.cache;
+        if (allLogits) for (let row = 0; row < B; row++) allLogits.set(output.logits.subarray(row * length * V, (row + 1) * length * V), (row * T + start) * V);
+        if (hiddenSum && output.hidden) {
+          for (let row = 0; row < B; row++) {
+            let count = length;
+            if (input.attentionMask) {
+              count = 0;
+              for (let t = start; t < end; t++) count += input.attentionMask[row * (past + T) + past + t] as number;
+            }
+            realTokens[row] = (realTokens[row] as number) + count;
+            for (let j = 0; j < H; j++) hiddenSum[row * H + j] = (hiddenSum[row * H + j] as number) + count * (output.hidden[row * H + j] as number);
+          }
+        }
+      }
+    } catch (error) {
+      if (cache !== input.cache) cache?.dispose(); // an intermediate cache of this step
+      throw error;
+    }
+    const last = output as StepOutput;
+    const result: StepOutput = { logits: allLogits ?? last.logits, logitsPositions: wantAll ? T : 1, cache: last.cache };
+    if (hiddenSum) result.hidden = Float32Array.from(hiddenSum, (sum, index) => sum / Math.max(1, realTokens[Math.floor(index / H)] as number));
+    return result;
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.session.release();
   }
+}
+
+/** Columns [from, to) of every row of a (rows, width) row-major array. */
+function columns<Values extends Int32Array | Uint8Array>(source: Values, rows: number, width: number, from: number, to: number): Values {
+  const result = (source instanceof Int32Array ? new Int32Array(rows * (to - from)) : new Uint8Array(rows * (to - from))) as Values;
+  for (let row = 0; row < rows; row++) result.set(source.subarray(row * width + from, row * width + to), row * (to - from));
+  return result;
 }
