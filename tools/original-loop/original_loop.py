@@ -157,6 +157,7 @@ def generate(model, tokenizer, profiles: list[list[float]], adapters: list[str],
     ids = tokenizer.encode(prompt).ids
     timing = {"routing": 0.0, "merge": 0.0, "model": 0.0, "sampling": 0.0}
     started = time.perf_counter()
+    cpu_started = time.process_time()
     first_token_at = None
     weights_log = []
     with torch.no_grad():
@@ -184,6 +185,7 @@ def generate(model, tokenizer, profiles: list[list[float]], adapters: list[str],
             timing["sampling"] += t4 - t3
             weights_log.append(weights)
     total = time.perf_counter() - started
+    timing["cpu"] = time.process_time() - cpu_started
     return ids, total, first_token_at - started, timing, weights_log
 
 
@@ -213,6 +215,7 @@ def run(args) -> dict:
         "msPerToken": {"routing": 1000 * timing["routing"] / n, "model": 1000 * (timing["model"] + timing["merge"]) / n,
                        "sampling": 1000 * timing["sampling"] / n, "merge": 1000 * timing["merge"] / n},
         "ttftMs": 1000 * ttft,
+        "cpuMsPerToken": 1000 * timing["cpu"] / n,  # process CPU time: all torch threads together
         "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),
         "text": tokenizer.decode(ids, skip_special_tokens=True)[len(args.prompt):][:200],

@@ -14,6 +14,7 @@ export function benchJson(report: BenchReport): string {
     msPerToken: { routing: round(run.msPerToken.routing, 4), model: round(run.msPerToken.model, 4), sampling: round(run.msPerToken.sampling, 4) },
     ttftMs: round(run.ttftMs, 2),
     peakRssMb: round(run.peakRssMb, 1),
+    cpuMsPerToken: round(run.cpuMsPerToken, 4),
   });
   const ratios = Object.fromEntries(Object.entries(report.ratios).map(([key, value]) => [key, value === null || value === undefined ? null : round(value, 4)]));
   return `${JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios }, null, 2)}\n`;
@@ -22,7 +23,7 @@ export function benchJson(report: BenchReport): string {
 /** One row per mode; `markdown` gives a pipe table, otherwise aligned columns. */
 export function benchTable(report: BenchReport, markdown = false): string {
   const base = report.runs.find((run) => run.mode === 'base')?.tokensPerSecond;
-  const header = ['mode', 'tok/s', '× base', 'routing ms/tok', 'model ms/tok', 'sampling ms/tok', 'TTFT ms', 'peak RSS MB'];
+  const header = ['mode', 'tok/s', '× base', 'routing ms/tok', 'model ms/tok', 'sampling ms/tok', 'CPU ms/tok', 'TTFT ms', 'peak RSS MB'];
   const rows = report.runs.map((run) => [
     run.mode,
     run.tokensPerSecond.toFixed(1),
@@ -30,12 +31,15 @@ export function benchTable(report: BenchReport, markdown = false): string {
     run.msPerToken.routing.toFixed(3),
     run.msPerToken.model.toFixed(3),
     run.msPerToken.sampling.toFixed(3),
+    run.cpuMsPerToken.toFixed(3),
     run.ttftMs.toFixed(1),
     run.peakRssMb.toFixed(0),
   ]);
   const ratioLines = [
-    `token-level ÷ base-only: ${report.ratios.routedOverBase.toFixed(3)}`,
-    ...(report.ratios.routedOverNaive === null ? [] : [`token-level ÷ naive paper loop: ${report.ratios.routedOverNaive.toFixed(1)}×`]),
+    `token-level ÷ base-only: ${report.ratios.routedOverBase.toFixed(3)} (tokens/s), ${report.ratios.routedOverBaseCpu.toFixed(3)} (CPU time per token)`,
+    ...(report.ratios.routedOverNaive === null
+      ? []
+      : [`token-level ÷ naive paper loop: ${report.ratios.routedOverNaive.toFixed(1)}× (tokens/s), ${report.ratios.routedOverNaiveCpu?.toFixed(1) ?? '—'}× (CPU time per token)`]),
     ...(report.ratios.routedOverPython === undefined || report.ratios.routedOverPython === null ? [] : [`token-level ÷ Python original: ${report.ratios.routedOverPython.toFixed(1)}×`]),
   ];
   const footer = `${report.tokens} tokens per run, median of ${report.rounds} interleaved rounds, ${report.device}`;

@@ -43,7 +43,10 @@ describe('runBench', () => {
     expect(report.ratios.routedOverNaive).toBeNull();
     const json = JSON.parse(benchJson(report)) as { runs: { mode: string; msPerToken: Record<string, number> }[]; ratios: Record<string, unknown> };
     expect(Object.keys(json.runs[0]!.msPerToken)).toEqual(['routing', 'model', 'sampling']);
-    expect(Object.keys(json.ratios)).toEqual(['routedOverBase', 'routedOverNaive']);
+    expect(Object.keys(json.ratios)).toEqual(['routedOverBase', 'routedOverNaive', 'routedOverBaseCpu', 'routedOverNaiveCpu']);
+    const cpuOf = (mode: string) => report.runs.find((run) => run.mode === mode)!.cpuMsPerToken;
+    expect(report.ratios.routedOverBaseCpu).toBeCloseTo(cpuOf('base') / cpuOf('token'), 12);
+    expect(cpuOf('token')).toBeGreaterThan(0);
     expect(benchTable(report)).toContain('token-level ÷ base-only');
     const svg = benchSvg(report);
     expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 3); // background + one bar per mode

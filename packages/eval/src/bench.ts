@@ -20,6 +20,9 @@ export interface BenchRun {
   msPerToken: { routing: number; model: number; sampling: number };
   ttftMs: number;
   peakRssMb: number; // largest resident set seen during the run (whole process)
+  /** Process CPU time (user + system) per generated token: far less sensitive than wall time to
+   * other processes on a shared machine (with one onnxruntime thread, all work is on this thread). */
+  cpuMsPerToken: number;
 }
 
 export interface BenchReport {
@@ -28,7 +31,14 @@ export interface BenchReport {
   prompt: string;
   device: string;
   runs: BenchRun[]; // medians per mode, in mode order
-  ratios: { routedOverBase: number; routedOverNaive: number | null; routedOverPython?: number | null };
+  ratios: {
+    routedOverBase: number; // tokens/s, medians
+    routedOverNaive: number | null;
+    routedOverPython?: number | null;
+    /** The same ratios from CPU time per token (base cpu ms ÷ routed cpu ms). */
+    routedOverBaseCpu: number;
+    routedOverNaiveCpu: number | null;
+  };
   /** Every measured run, for the record: [round][mode order of that round]. */
   roundsDetail?: BenchRun[][];
 }
@@ -71,6 +81,11 @@ function requestFor(mode: string, prompt: string, tokens: number): GenerateReque
   return { ...base, mode, kv: 'reuse' };
 }
 
+function cpuMs(): number {
+  const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process?.cpuUsage?.();
+  return usage ? (usage.user + usage.system) / 1000 : 0;
+}
+
 function rssMb(): number {
   const memory = (globalThis as { process?: { memoryUsage?: { rss?: () => number } } }).process?.memoryUsage;
   return memory?.rss ? memory.rss() / 2 ** 20 : 0;
@@ -96,6 +111,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
   const measure = async (mode: string, count: number): Promise<BenchRun> => {
     let peak = rssMb();
+    const cpuAtStart = cpuMs();
     for await (const event of engine.generate(requestFor(mode, prompt, count))) {
       if (event.type === 'token') {
         if (event.step % 8 === 0) peak = Math.max(peak, rssMb());
@@ -111,6 +127,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         msPerToken: { routing: perToken(event.timing.routingMs), model: perToken(event.timing.modelMs), sampling: perToken(event.timing.samplingMs) },
         ttftMs: event.timing.ttftMs,
         peakRssMb: peak,
+        cpuMsPerToken: perToken(cpuMs() - cpuAtStart),
       };
     }
     throw new LoraTleError('E_ABORTED', `bench mode ${mode} ended without a result`);
@@ -142,12 +159,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       },
       ttftMs: median(own.map((run) => run.ttftMs)),
       peakRssMb: Math.max(...own.map((run) => run.peakRssMb)),
+      cpuMsPerToken: median(own.map((run) => run.cpuMsPerToken)),
     };
   });
   const speed = (mode: string) => runs.find((run) => run.mode === mode)?.tokensPerSecond;
   const routed = speed('token');
   const base = speed('base');
   const naive = speed('naive');
+  const cpu = (mode: string) => runs.find((run) => run.mode === mode)?.cpuMsPerToken;
+  const routedCpu = cpu('token');
+  const baseCpu = cpu('base');
+  const naiveCpu = cpu('naive');
   return {
     tokens,
     rounds,
@@ -157,6 +179,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     ratios: {
       routedOverBase: routed !== undefined && base ? routed / base : Number.NaN,
       routedOverNaive: routed !== undefined && naive ? routed / naive : null,
+      routedOverBaseCpu: routedCpu && baseCpu !== undefined ? baseCpu / routedCpu : Number.NaN,
+      routedOverNaiveCpu: routedCpu && naiveCpu !== undefined ? naiveCpu / routedCpu : null,
     },
     roundsDetail: detail,
   };

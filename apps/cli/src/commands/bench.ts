@@ -68,8 +68,11 @@ function runPythonOriginal(flags: BenchFlags, fixtureDir: string, prompt: string
     throw new LoraTleError('E_IO', `the Python original loop failed (${result.error?.message ?? `exit ${result.status}`}): ${(result.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}; it needs python3 with torch, transformers and peft`);
   }
   const line = result.stdout.trim().split('\n').pop() ?? '';
-  const parsed = JSON.parse(line) as { tokens: number; tokensPerSecond: number; msPerToken: BenchRun['msPerToken']; ttftMs: number; peakRssMb: number };
-  return { mode: 'python-original', tokens: parsed.tokens, tokensPerSecond: parsed.tokensPerSecond, msPerToken: parsed.msPerToken, ttftMs: parsed.ttftMs, peakRssMb: parsed.peakRssMb };
+  const parsed = JSON.parse(line) as Omit<BenchRun, 'mode'>;
+  return {
+    mode: 'python-original', tokens: parsed.tokens, tokensPerSecond: parsed.tokensPerSecond, msPerToken: parsed.msPerToken,
+    ttftMs: parsed.ttftMs, peakRssMb: parsed.peakRssMb, cpuMsPerToken: parsed.cpuMsPerToken,
+  };
 }
 
 export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Promise<void> {
