@@ -1,11 +1,11 @@
 // The eval loop end to end on a scripted backend (each adapter a specialist of its task): the real
-// engine, router (hashing embedder, paper strategy, profiles from train texts), scorers and code
+// engine, router (fitted hashing embedder, paper strategy, profiles from train texts), scorers and code
 // sandbox. Expected accuracies follow from the script: a specialist is right on its own task only,
 // base is never right, uniform behaves like the first adapter (ties go to it), routing picks the
 // right specialist on these clearly separated tasks.
 
 import { contextRouterFrom, createEngine } from '@lora-tle/engine';
-import { createHashingEmbedder, createRouter } from '@lora-tle/router';
+import { createRouter } from '@lora-tle/router';
 import { describe, expect, it } from 'vitest';
 import { planRuns, defaultModes } from './eval-plan.js';
 import { resultKey, runEvaluation, type ItemResult } from './eval-runner.js';
@@ -60,9 +60,8 @@ function specialists(suite: EvalSuite): Specialist[] {
 async function setup() {
   const suite = makeSuite();
   const session = createScriptedSession(specialists(suite));
-  const embedder = createHashingEmbedder();
   const adapters = suite.tasks.map((task) => task.name);
-  const profiles = await buildSuiteProfiles({ suite, adapters, embedder });
+  const { embedder, profiles } = await buildSuiteProfiles({ suite, adapters }); // hashing, fitted over the train texts
   const router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: 'paper', schedule: 'token' }));
   const engine = createEngine({ session, tokenizer: charTokenizer, router });
   return { suite, session, engine, adapters };

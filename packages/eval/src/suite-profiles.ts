@@ -1,9 +1,11 @@
 // Routing profiles from a suite's training splits (the paper: the mean embedding of each adapter's
 // formatted training examples), and which task's data belongs to which adapter. An adapter matches
 // a task by name (`math` ↔ math), by kind (`math` ↔ gsm8k) or by the task's original dataset name
-// (`gsm8k` ↔ math). Not persistence (the adapter store) and not routing (the router).
+// (`gsm8k` ↔ math). By default the hashing embedder is fitted over all adapters' training texts
+// (@lora-tle/router buildFittedProfiles) and returned with the profiles: route with that embedder.
+// Not persistence (the adapter store) and not routing (the router).
 
-import { buildProfile } from '@lora-tle/router';
+import { buildFittedProfiles, buildProfile } from '@lora-tle/router';
 import { LoraTleError, type Embedder, type TaskProfile } from '@lora-tle/spec';
 import type { EvalSuite, EvalTask } from './suite.js';
 import { KIND_OF_NAME } from './suite-files.js';
@@ -27,13 +29,23 @@ export function evenlySpaced<T>(items: readonly T[], most: number): T[] {
 export interface SuiteProfileOptions {
   suite: EvalSuite;
   adapters: readonly string[]; // pack order
-  embedder: Embedder;
-  /** Training texts averaged per adapter at most (default 1500). */
+  /**
+   * 'hashing' (default): fit the hashing embedder over every adapter's training texts and build all
+   * profiles with it. An Embedder instance is used as given (an unfitted hashing embedder stays unfitted).
+   */
+  embedder?: Embedder | 'hashing';
+  /** Training texts averaged (and fitted on) per adapter at most (default 1500). */
   maxTrainTexts?: number;
 }
 
-export async function buildSuiteProfiles({ suite, adapters, embedder, maxTrainTexts = 1500 }: SuiteProfileOptions): Promise<TaskProfile[]> {
-  const profiles: TaskProfile[] = [];
+export interface SuiteProfiles {
+  /** The embedder the profiles were made with: route with this one (the fitted one for 'hashing'). */
+  embedder: Embedder;
+  profiles: TaskProfile[]; // pack order
+}
+
+export async function buildSuiteProfiles({ suite, adapters, embedder = 'hashing', maxTrainTexts = 1500 }: SuiteProfileOptions): Promise<SuiteProfiles> {
+  const textsByAdapter: Record<string, string[]> = {};
   for (const adapter of adapters) {
     const task = taskForAdapter(adapter, suite.tasks);
     if (task === null || task.trainTexts.length === 0) {
@@ -43,7 +55,10 @@ export async function buildSuiteProfiles({ suite, adapters, embedder, maxTrainTe
           'name the adapter like its task (math/gsm8k, science/arc, code/codealpaca, reading/squad) and add a train.jsonl',
       );
     }
-    profiles.push(await buildProfile({ adapter, embedder, texts: evenlySpaced(task.trainTexts, maxTrainTexts) }));
+    textsByAdapter[adapter] = evenlySpaced(task.trainTexts, maxTrainTexts);
   }
-  return profiles;
+  if (embedder === 'hashing') return buildFittedProfiles({ textsByAdapter });
+  const profiles: TaskProfile[] = [];
+  for (const adapter of adapters) profiles.push(await buildProfile({ adapter, embedder, texts: textsByAdapter[adapter] as string[] }));
+  return { embedder, profiles };
 }
