@@ -1,6 +1,6 @@
 // The embedded default: the tiny-tle fixture (a small Llama, four task adapters, synthetic task
 // data) built on first use into a cache directory — a model pack plus an adapter store with
-// `hashing` profiles from the train splits — so `lora-tle demo` and `generate` work with no
+// fitted `hashing` profiles from the train splits — so `lora-tle demo` and `generate` work with no
 // arguments. The cache key hashes every source file, so a changed fixture rebuilds. Built into a
 // temporary directory and renamed into place, so an interrupted build leaves nothing half-done.
 // Not a general build command (that is `lora-tle build`).
@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildModelPack } from '@lora-tle/graph';
 import { LoraTleError } from '@lora-tle/spec';
-import { createEmbedderByName } from './generation-runtime.js';
 import { createStoreWithProfiles } from './store-profiles.js';
 import type { Terminal } from './terminal.js';
 
 /** Bump when what the cache holds changes shape (pack format, store layout, profile settings). */
-const EMBEDDED_LAYOUT_VERSION = 1;
+const EMBEDDED_LAYOUT_VERSION = 2; // 2: hashing embedder fitted over all adapters' texts (store/embedders/)
 
 /** The tasks of tiny-tle in pack order, with the prompt template each adapter was trained on. */
 export const EMBEDDED_TASKS = [
@@ -99,7 +98,6 @@ export async function ensureEmbeddedDefault(
     (bar as ReturnType<Terminal['progress']> | null)?.stop();
     await createStoreWithProfiles({
       storeDir: join(partial, 'store'),
-      embedder: createEmbedderByName('hashing'),
       adapters: EMBEDDED_TASKS.map(({ name, template, task }) => ({
         name,
         adapterDir: join(fixtureDir, 'adapters', name),

@@ -5,11 +5,12 @@
 import { dirname, join } from 'node:path';
 import { createNodeBackend } from '@lora-tle/backend-node';
 import { contextRouterFrom, createEngine, engineTokenizerFrom, type ContextRouter, type Engine } from '@lora-tle/engine';
-import { createHashingEmbedder, createRouter } from '@lora-tle/router';
+import { loadProfiles, openStore, type AdapterStore } from '@lora-tle/lora-store/node';
+import { createHashingEmbedder, createRouter, openStoreHashingEmbedder } from '@lora-tle/router';
 import type { BackendSession, Embedder } from '@lora-tle/spec';
 import { LoraTleError } from '@lora-tle/spec';
 import { loadTokenizerFromDir } from '@lora-tle/tokenizer';
-import { loadStoreAdapterWeights, loadStoreProfiles } from './store-profiles.js';
+import { loadStoreAdapterWeights } from './store-profiles.js';
 
 export interface RuntimeOptions {
   packDir: string;
@@ -25,13 +26,22 @@ export interface GenerationRuntime {
   close(): Promise<void>;
 }
 
-/** The embedders the CLI can make from a name. */
+/** The embedders the CLI can make from a name (unfitted: for building profiles without a store fit). */
 export function createEmbedderByName(name: string): Embedder {
   if (name === 'hashing') return createHashingEmbedder();
   throw new LoraTleError(
     'E_EMBEDDER',
     `embedder "${name}" is not available from the command line yet; use --embedder hashing (the default)`,
   );
+}
+
+/**
+ * The embedder to route over a store's profiles with: for `hashing`, the one that made them —
+ * fitted with the store's saved fit (embedders/) when the profiles were fitted, unfitted otherwise.
+ */
+export async function openStoreEmbedder(store: AdapterStore, name: string): Promise<Embedder> {
+  if (name === 'hashing') return openStoreHashingEmbedder(store);
+  return createEmbedderByName(name);
 }
 
 export async function openGenerationRuntime(options: RuntimeOptions): Promise<GenerationRuntime> {
@@ -44,9 +54,10 @@ export async function openGenerationRuntime(options: RuntimeOptions): Promise<Ge
     const tokenizer = await loadTokenizerFromDir(join(options.packDir, dirname(tokenizerFile)));
     let router: ContextRouter | null = null;
     if (options.storeDir) {
-      const embedder = createEmbedderByName(options.embedder ?? 'hashing');
+      const store = await openStore(options.storeDir);
+      const embedder = await openStoreEmbedder(store, options.embedder ?? 'hashing');
       const adapters = session.pack.adapters.map((adapter) => adapter.name);
-      const profiles = await loadStoreProfiles(options.storeDir, adapters, embedder);
+      const profiles = await loadProfiles(store, embedder, adapters);
       router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: options.strategy ?? 'paper', schedule: 'token' }));
     }
     const storeDir = options.storeDir;

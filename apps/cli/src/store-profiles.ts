@@ -1,16 +1,12 @@
 // The CLI's glue between the adapter store (@lora-tle/lora-store/node) and routing profiles
-// (@lora-tle/router): load the profiles a pack's adapters need, build one profile from a JSONL
-// file with progress, and create a whole store with profiles (the embedded default). Not the store
-// format (lora-store) nor the profile math (router).
+// (@lora-tle/router): read a pack's adapter weights from the store, build one profile from a JSONL
+// file with progress, and create a whole store with profiles fitted over all its adapters (the
+// embedded default). Not the store format (lora-store) nor the profile math (router).
 
-import { addAdapter, adapterDirectory, findAdapter, initStore, loadPeftAdapter, loadProfiles, openStore, saveProfile, type AdapterStore } from '@lora-tle/lora-store/node';
-import { buildProfile, readJsonlTexts } from '@lora-tle/router';
-import type { Embedder, LoraModuleWeights, StoreProfileEntry, TaskProfile } from '@lora-tle/spec';
+import { addAdapter, adapterDirectory, findAdapter, initStore, loadPeftAdapter, openStore, saveProfile, type AdapterStore } from '@lora-tle/lora-store/node';
+import { buildFittedProfiles, buildProfile, readJsonlTexts, saveHashingFit } from '@lora-tle/router';
+import type { Embedder, LoraModuleWeights, StoreProfileEntry } from '@lora-tle/spec';
 import type { Terminal } from './terminal.js';
-
-export async function loadStoreProfiles(storeDir: string, adapters: readonly string[], embedder: Embedder): Promise<TaskProfile[]> {
-  return loadProfiles(await openStore(storeDir), embedder, adapters);
-}
 
 /** The LoRA factors of `adapters` (pack order) from the store's adapter directories (naive mode). */
 export async function loadStoreAdapterWeights(storeDir: string, adapters: readonly string[]): Promise<LoraModuleWeights[][]> {
@@ -61,15 +57,53 @@ export interface StoreAdapterToAdd {
   dataFile: string; // JSONL of training items, formatted with `template` for the profile
 }
 
+/**
+ * Fits the hashing embedder over the formatted training texts of every adapter in `dataFiles`
+ * (adapter name → JSONL, formatted with the adapter's template in the store), saves the fit in the
+ * store (embedders/) and replaces each of those adapters' `hashing` profile with one made by the fit.
+ * Returns the fit hash. Callers pass every adapter of the store: a profile made with another fit
+ * would be refused next to these.
+ */
+export async function fitStoreProfiles(
+  store: AdapterStore,
+  dataFiles: Readonly<Record<string, string>>,
+  terminal: Terminal,
+  bankSize = 64,
+): Promise<string> {
+  const textsByAdapter: Record<string, string[]> = {};
+  for (const [name, dataFile] of Object.entries(dataFiles)) textsByAdapter[name] = await readJsonlTexts(dataFile, findAdapter(store, name).template);
+  let bar: ReturnType<Terminal['progress']> | null = null;
+  let barAdapter = '';
+  try {
+    const { embedder, profiles } = await buildFittedProfiles({
+      textsByAdapter,
+      bankSize,
+      onProgress: ({ adapter, done, total }) => {
+        if (adapter !== barAdapter) {
+          bar?.stop();
+          bar = terminal.progress(`profile ${adapter}`, total);
+          barAdapter = adapter;
+        }
+        bar!.update(done);
+      },
+    });
+    await saveHashingFit(store, embedder);
+    for (const profile of profiles) await saveProfile(store, profile);
+    return embedder.settings['fit'] as string;
+  } finally {
+    (bar as ReturnType<Terminal['progress']> | null)?.stop();
+  }
+}
+
+/** A new store with every adapter and its fitted `hashing` profile (bank of 64): the embedded default. */
 export async function createStoreWithProfiles(options: {
   storeDir: string;
-  embedder: Embedder;
   adapters: readonly StoreAdapterToAdd[];
   terminal: Terminal;
 }): Promise<void> {
   const store = await initStore(options.storeDir);
   for (const adapter of options.adapters) {
     await addAdapter(store, { name: adapter.name, adapterDir: adapter.adapterDir, task: adapter.task, template: adapter.template });
-    await buildStoreProfile(store, { adapter: adapter.name, dataFile: adapter.dataFile, template: adapter.template, embedder: options.embedder, bankSize: 64 }, options.terminal);
   }
+  await fitStoreProfiles(store, Object.fromEntries(options.adapters.map((adapter) => [adapter.name, adapter.dataFile])), options.terminal);
 }

@@ -82,8 +82,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
     const modes = flags.modes ?? [...DEFAULT_BENCH_MODES];
     const fixtureDir = opened.fixtureDir ?? embeddedFixtureDir();
     const suite = flags.data !== undefined ? await loadSuiteFromDir(flags.data) : await loadTinyTleSuite(fixtureDir);
-    const embedder = await embedderFromFlag(flags.embedder);
-    const profiles = await buildSuiteProfiles({ suite, adapters, embedder });
+    const { embedder, profiles } = await buildSuiteProfiles({ suite, adapters, embedder: await embedderFromFlag(flags.embedder) });
     const router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: flags.strategy, schedule: 'token' }));
     const adapterWeights = modes.includes('naive')
       ? await loadAdapterWeights(flags.adapters ?? join(fixtureDir, 'adapters'), adapters)

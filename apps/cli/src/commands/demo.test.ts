@@ -3,7 +3,7 @@
 // written here in the Hugging Face / PEFT file formats. The real fixture is exercised by
 // demo.fixture.test.ts when it exists.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,12 @@ describe('embedded default', () => {
     expect(pack.adapters.map((adapter) => adapter.name)).toEqual(['math', 'science', 'code', 'reading']);
     const manifest = JSON.parse(readFileSync(join(built.storeDir, 'manifest.json'), 'utf8')) as { adapters: { name: string; profiles: unknown[] }[] };
     expect(manifest.adapters.map((entry) => [entry.name, entry.profiles.length])).toEqual([['math', 1], ['science', 1], ['code', 1], ['reading', 1]]);
+    // every profile made by one hashing fit, saved next to them
+    const fits = new Set(manifest.adapters.map((entry) => (entry.profiles[0] as { embedder: { settings: { fit?: string } } }).embedder.settings.fit));
+    expect(fits.size).toBe(1);
+    const [fit] = [...fits];
+    expect(fit).toMatch(/^[0-9a-f]{16}$/);
+    expect(existsSync(join(built.storeDir, 'embedders', `hashing-${fit}.safetensors`))).toBe(true);
 
     const builtAt = statSync(join(built.packDir, 'pack.json')).mtimeMs;
     const second = captureTerminal();

@@ -27,9 +27,13 @@ import type { CliCommand } from './command.js';
 
 // ---- shared with bench ----
 
-/** `hashing` (default) or `transformers:<local model dir>` (e.g. all-MiniLM-L6-v2 in transformers.js layout). */
-export async function embedderFromFlag(name: string): Promise<Embedder> {
+/**
+ * `hashing` (default: buildSuiteProfiles fits it over all adapters' train splits) or
+ * `transformers:<local model dir>` (e.g. all-MiniLM-L6-v2 in transformers.js layout).
+ */
+export async function embedderFromFlag(name: string): Promise<Embedder | 'hashing'> {
   if (name.startsWith('transformers:')) return createTransformersEmbedder({ modelDir: name.slice('transformers:'.length) });
+  if (name === 'hashing') return 'hashing';
   return createEmbedderByName(name);
 }
 
@@ -112,9 +116,8 @@ async function loadSuite(flags: EvalFlags): Promise<{ all: EvalSuite; selected: 
 }
 
 async function runRoutingOnly(flags: EvalFlags, all: EvalSuite, selected: EvalSuite, terminal: Terminal): Promise<void> {
-  const embedder = await embedderFromFlag(flags.embedder);
   const adapters = all.tasks.map((task) => task.name);
-  const profiles = await buildSuiteProfiles({ suite: all, adapters, embedder });
+  const { embedder, profiles } = await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder) });
   const limited = limitSuite(selected, flags.limit);
   const result = await measureRoutingAccuracy({ suite: limited, profiles, embedder, strategy: flags.strategy });
   terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderRoutingTable(result));
@@ -130,11 +133,9 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
     const countTokens = (text: string) => opened.tokenizer.encode(text, { addSpecialTokens: false }).length;
     const budgets = new Map(fullSuite.tasks.map((task) => [task.name, answerTokenBudget(task, countTokens, flags.maxNewTokens)]));
     const suite = limitSuite(fullSuite, flags.limit);
-    const embedder = await embedderFromFlag(flags.embedder);
     const routed = runs.some((run) => needsRouter(parseRoutingMode(run.mode)));
-    const router = routed
-      ? contextRouterFrom(createRouter({ embedder, adapters, profiles: await buildSuiteProfiles({ suite: all, adapters, embedder }), strategy: flags.strategy, schedule: 'token' }))
-      : null;
+    const routing = routed ? await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder) }) : null;
+    const router = routing ? contextRouterFrom(createRouter({ ...routing, adapters, strategy: flags.strategy, schedule: 'token' })) : null;
     const engine = createEngine({ session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router });
 
     const identity = { suite: flags.data ?? flags.suite, pack: opened.packDir, embedder: flags.embedder, strategy: flags.strategy, maxNewTokensCap: flags.maxNewTokens ?? null };

@@ -1,8 +1,14 @@
 // `lora-tle profile`: builds an adapter's routing profile — the mean embedding of its formatted
 // training examples — and saves it in the adapter store. Progress bar on stderr.
+// With `--embedder hashing` and a store whose hashing profiles were fitted (`lora-tle store fit`,
+// the embedded default), the new profile reuses the store's fit, so every profile still matches
+// the one embedder routing restores; the fit is not redone (it needs every adapter's data: that is
+// `store fit`). A store without hashing profiles gets an unfitted profile.
 
 import { Command } from 'commander';
-import { findAdapter, openStore } from '@lora-tle/lora-store/node';
+import { findAdapter, openStore, type AdapterStore } from '@lora-tle/lora-store/node';
+import { openStoreHashingEmbedder } from '@lora-tle/router';
+import type { Embedder } from '@lora-tle/spec';
 import { createEmbedderByName } from '../generation-runtime.js';
 import { parsePositiveInteger } from '../options.js';
 import { buildStoreProfile } from '../store-profiles.js';
@@ -15,6 +21,13 @@ interface ProfileFlags {
   format?: string;
   embedder: string;
   bank?: number;
+}
+
+/** `hashing` on a store with hashing profiles: the embedder that made them (its fit, if any). */
+async function profileEmbedder(store: AdapterStore, name: string): Promise<Embedder> {
+  const hasHashingProfiles = store.manifest.adapters.some((adapter) => adapter.profiles.some((profile) => profile.embedder.id === 'hashing'));
+  if (name === 'hashing' && hasHashingProfiles) return openStoreHashingEmbedder(store);
+  return createEmbedderByName(name);
 }
 
 export const profileCommand: CliCommand = {
@@ -31,12 +44,14 @@ export const profileCommand: CliCommand = {
       .action(async (flags: ProfileFlags) => {
         const store = await openStore(flags.store);
         const entry = findAdapter(store, flags.adapter);
-        const embedder = createEmbedderByName(flags.embedder);
+        const embedder = await profileEmbedder(store, flags.embedder);
         const saved = await buildStoreProfile(
           store,
           { adapter: entry.name, dataFile: flags.data, template: flags.format ?? entry.template, embedder, bankSize: flags.bank ?? 0 },
           terminal,
         );
-        terminal.stdout(`profile of "${entry.name}": ${saved.count} examples, embedder ${saved.embedder.id} → ${saved.file}\n`);
+        const fit = saved.embedder.settings['fit'];
+        const embedderText = typeof fit === 'string' ? `${saved.embedder.id} (the store's fit ${fit})` : saved.embedder.id;
+        terminal.stdout(`profile of "${entry.name}": ${saved.count} examples, embedder ${embedderText} → ${saved.file}\n`);
       }),
 };

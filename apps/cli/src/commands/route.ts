@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { loadProfiles, openStore } from '@lora-tle/lora-store/node';
 import { createRouter } from '@lora-tle/router';
 import { LoraTleError } from '@lora-tle/spec';
-import { createEmbedderByName } from '../generation-runtime.js';
+import { openStoreEmbedder } from '../generation-runtime.js';
 import type { CliCommand } from './command.js';
 
 interface RouteFlags {
@@ -60,8 +60,9 @@ export const routeCommand: CliCommand = {
       .option('--json', 'JSON lines { id, weights, top }')
       .action(async (flags: RouteFlags) => {
         const inputs = readInputs(flags);
-        const embedder = createEmbedderByName(flags.embedder);
-        const profiles = await loadProfiles(await openStore(flags.store), embedder);
+        const store = await openStore(flags.store);
+        const embedder = await openStoreEmbedder(store, flags.embedder); // hashing: with the store's fit, if it has one
+        const profiles = await loadProfiles(store, embedder);
         const router = createRouter({ embedder, profiles, strategy: flags.strategy, schedule: 'token' });
         for (const { id, text } of inputs) {
           const mix = await router.route({ text, tokenIds: [], step: 0 });

@@ -93,6 +93,56 @@ describe('lora-tle store / profile / route', () => {
     expect(invalid.stderr).toMatch(/^lora-tle: \[E_STORE_HASH\] adapter "math"/);
   });
 
+  it('store fit: refits over every adapter, routes more decisively, and profile reuses the fit', async () => {
+    const fitted = join(root, 'fitted-store');
+    const unfitted = join(root, 'unfitted-store');
+    for (const dir of [fitted, unfitted]) {
+      expect((await cli('store', 'init', '--store', dir)).code).toBe(0);
+      for (const [task, template] of TASKS) expect((await cli('store', 'add', '--store', dir, '--name', task, '--adapter', join(root, 'adapters', task), '--format', template)).code).toBe(0);
+    }
+    for (const [task] of TASKS) expect((await cli('profile', '--store', unfitted, '--adapter', task, '--data', join(root, `${task}.jsonl`))).code).toBe(0);
+    const dataFlags = TASKS.flatMap(([task]) => ['--data', `${task}=${join(root, `${task}.jsonl`)}`]);
+    const fit = await cli('store', 'fit', '--store', fitted, ...dataFlags);
+    expect(fit.code).toBe(0);
+    const fitHash = /fit ([0-9a-f]{16})/.exec(fit.stdout)?.[1];
+    expect(fitHash).toBeDefined();
+    expect(readFileSync(join(fitted, 'embedders', `hashing-${fitHash}.safetensors`)).byteLength).toBeGreaterThan(0);
+    const manifest = JSON.parse(readFileSync(join(fitted, 'manifest.json'), 'utf8')) as { adapters: { profiles: { embedder: { settings: Record<string, unknown> } }[] }[] };
+    expect(manifest.adapters.map((entry) => entry.profiles.map((profile) => profile.embedder.settings['fit']))).toEqual(TASKS.map(() => [fitHash]));
+    expect((await cli('store', 'validate', '--store', fitted)).code).toBe(0); // embedders/ is tolerated
+
+    // the first 5 test prompts of each task: same argmax, more weight on the right adapter when fitted
+    const inputFile = join(root, 'route-fit.jsonl');
+    writeFileSync(
+      inputFile,
+      TASKS.flatMap(([task, template]) => firstLines(join(data, task, 'test.jsonl'), 5).map((line, i) => JSON.stringify({ id: `${task}-${i}`, text: formatPrompt(template, JSON.parse(line)) }))).join('\n'),
+    );
+    const rightWeight = async (dir: string) => {
+      const routed = await cli('route', '--store', dir, '--input', inputFile, '--json');
+      expect(routed.code).toBe(0);
+      const lines = routed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; weights: Record<string, number>; top: string });
+      for (const line of lines) expect(line.top).toBe(line.id.split('-')[0]);
+      return lines.reduce((sum, line) => sum + line.weights[line.id.split('-')[0]!]!, 0) / lines.length;
+    };
+    const [fittedWeight, unfittedWeight] = [await rightWeight(fitted), await rightWeight(unfitted)];
+    expect(fittedWeight).toBeGreaterThan(unfittedWeight + 0.05);
+
+    // profile on a fitted store reuses the fit, so routing still accepts every profile
+    const reprofiled = await cli('profile', '--store', fitted, '--adapter', 'math', '--data', join(root, 'math.jsonl'));
+    expect(reprofiled.stdout).toContain(`embedder hashing (the store's fit ${fitHash})`);
+    expect(await rightWeight(fitted)).toBeCloseTo(fittedWeight, 6);
+
+    for (const [args, pattern] of [
+      [['store', 'fit', '--store', fitted, '--data', `math=${join(root, 'math.jsonl')}`], /\[E_USAGE\].*--data science=<jsonl> --data reading=<jsonl>/],
+      [['store', 'fit', '--store', fitted, ...dataFlags, '--data', `poetry=${join(root, 'math.jsonl')}`], /\[E_UNKNOWN_ADAPTER\]/],
+      [['store', 'fit', '--store', fitted, '--data', 'math'], /\[E_USAGE\]/],
+    ] as [string[], RegExp][]) {
+      const result = await cli(...args);
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr, args.join(' ')).toMatch(pattern);
+    }
+  });
+
   it('bad input gives one line and a non-zero exit', async () => {
     const cases: [string[], RegExp][] = [
       [['store', 'list', '--store', join(root, 'nowhere')], /\[E_STORE_MANIFEST\]/],
