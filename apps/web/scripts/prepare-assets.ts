@@ -1,12 +1,13 @@
 // Prepares the static files the page loads into apps/web/public/tiny-tle/ (gitignored): the
 // embedded-default model pack and adapter store of the CLI (apps/cli/src/embedded-default.ts: pack
-// + `hashing` profiles from the train splits, built once into the lora-tle cache), copied as
+// + `hashing` profiles fitted over the train splits, built once into the lora-tle cache), copied as
 //   pack/      pack.json, model.onnx, weight files, tokenizer.json, tokenizer_config.json
-//   store/     manifest.json and profiles/*.safetensors (the adapters' own weights stay out: the
-//              pack already holds them stacked)
+//   store/     manifest.json, profiles/*.safetensors and embedders/ (the hashing fit the profiles
+//              were made with; the adapters' own weights stay out: the pack already holds them stacked)
 //   samples.json  one prompt per task: the first item of each test split in its template (the
 //                 prompts of `lora-tle demo`)
-//   assets.json   the file list with sizes and sha256, and a version over all of them (cache key)
+//   assets.json   the file list with sizes and sha256, a version over all of them (cache key), and
+//                 the embedder ref of the store's profiles (with its fit hash: the worker restores it)
 // While fixtures/tiny-tle has no adapters yet, a seeded synthetic stand-in is used (see
 // synthetic-fixture.ts). Run: `npx tsx --conditions=source apps/web/scripts/prepare-assets.ts`
 // (vite.config.ts runs it before `vite` and `vite build`). Not the page and not a pack builder.
@@ -16,7 +17,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isLoraTleError } from '@lora-tle/spec';
-import { createHashingEmbedder } from '@lora-tle/router';
+import { openStore } from '@lora-tle/lora-store/node';
+import { openStoreHashingEmbedder } from '@lora-tle/router';
 import { demoPrompts } from '../../cli/src/commands/demo.js';
 import { EMBEDDED_TASKS, embeddedFixtureDir, ensureEmbeddedDefault } from '../../cli/src/embedded-default.js';
 import { createTerminal } from '../../cli/src/terminal.js';
@@ -86,6 +88,8 @@ export async function prepareAssets(options: PrepareOptions = {}): Promise<Prepa
   cpSync(built.packDir, join(assetDir, 'pack'), { recursive: true });
   cpSync(join(built.storeDir, 'manifest.json'), join(assetDir, 'store', 'manifest.json'));
   cpSync(join(built.storeDir, 'profiles'), join(assetDir, 'store', 'profiles'), { recursive: true });
+  if (existsSync(join(built.storeDir, 'embedders'))) cpSync(join(built.storeDir, 'embedders'), join(assetDir, 'store', 'embedders'), { recursive: true });
+  const embedder = await openStoreHashingEmbedder(await openStore(built.storeDir)); // the one that made the profiles
   const samples: SamplePrompt[] = demoPrompts(fixtureDir); // the prompts `lora-tle demo` runs
   writeFileSync(join(assetDir, 'samples.json'), `${JSON.stringify(samples, null, 2)}\n`);
 
@@ -96,7 +100,6 @@ export async function prepareAssets(options: PrepareOptions = {}): Promise<Prepa
     version.update(`${path} ${sha256}\n`);
     return { path, bytes: bytes.byteLength, sha256 };
   });
-  const embedder = createHashingEmbedder();
   const index: AssetIndex = {
     version: version.digest('hex').slice(0, 16),
     fixture: synthetic ? 'synthetic' : 'tiny-tle',

@@ -1,11 +1,11 @@
 // The generation worker: owns the model pack session (@lora-tle/backend-web), the tokenizer, the
-// router (hashing embedder + the store's profiles, `paper` strategy) and the engine, so that the
+// router (the hashing embedder restored with the store's fit + the store's profiles, `paper` strategy) and the engine, so that the
 // page's main thread only renders and never freezes while the model runs. Speaks protocol.ts.
 // Not UI code: no DOM here.
 
 import { createWebBackend } from '@lora-tle/backend-web';
 import { contextRouterFrom, createEngine, engineTokenizerFrom, type Engine } from '@lora-tle/engine';
-import { createHashingEmbedder, createRouter } from '@lora-tle/router';
+import { createRouter, restoreHashingEmbedder } from '@lora-tle/router';
 import { isLoraTleError, LoraTleError } from '@lora-tle/spec';
 import { loadTokenizer } from '@lora-tle/tokenizer';
 import type { SamplePrompt } from './asset-index.js';
@@ -40,7 +40,8 @@ async function load({ assetsUrl, device }: LoadRequest): Promise<void> {
     ...(pack.files.tokenizerConfig ? { tokenizerConfig: await assets.json(`pack/${pack.files.tokenizerConfig}`) } : {}),
   });
   const adapters = pack.adapters.map((adapter) => adapter.name);
-  const embedder = createHashingEmbedder();
+  // the embedder that made the profiles (assets.json records it): fitted ones read store/embedders/
+  const embedder = await restoreHashingEmbedder(assets.index.embedder, (path) => assets.bytes(`store/${path}`));
   const profiles = await loadStoreProfiles(assets, adapters, embedder);
   const router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: 'paper', schedule: 'token' }));
   engine = createEngine({ session, tokenizer: engineTokenizerFrom(tokenizer), router });

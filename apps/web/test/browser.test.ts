@@ -144,7 +144,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     expect(state.adapters).toEqual(['math', 'science', 'code', 'reading']);
     expect(state.samples.map((sample) => sample.task)).toEqual(state.adapters);
     expect(state.samples).toEqual(demoPrompts(assets.fixtureDir));
-    expect(state.filesDownloaded).toEqual(expect.arrayContaining(['model.onnx', 'base.weights', 'adapters.weights', 'pack/tokenizer.json', 'store/manifest.json']));
+    // the profiles were made by a fitted hashing embedder; the worker fetched its fit to restore it
+    const fit = assets.index.embedder.settings['fit'];
+    expect(fit).toMatch(/^[0-9a-f]{16}$/);
+    expect(state.filesDownloaded).toEqual(expect.arrayContaining(['model.onnx', 'base.weights', 'adapters.weights', 'pack/tokenizer.json', 'store/manifest.json', `store/embedders/hashing-${fit}.safetensors`]));
     expect(state.filesFromCache).toEqual([]);
     expect(await page.locator('#legend span').allTextContents()).toEqual(state.adapters);
   }, 90_000);
