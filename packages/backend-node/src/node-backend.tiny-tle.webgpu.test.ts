@@ -56,6 +56,19 @@ const dirs = tempDirs('tiny-tle-webgpu');
 const sessions: Record<'cpu' | 'webgpu', Partial<Record<Combination, BackendSession>>> = { cpu: {}, webgpu: {} };
 const measured: string[] = [];
 
+/** Indices of the prompts to run: all with LORA_TLE_WEBGPU_ALL_PROMPTS=1, else the shortest of each task. */
+function chosenPrompts(): number[] {
+  const prompts = index?.prompts ?? [];
+  if (process.env['LORA_TLE_WEBGPU_ALL_PROMPTS'] === '1') return prompts.map((_, p) => p);
+  const shortest = new Map<string, number>();
+  prompts.forEach((prompt, p) => {
+    const best = shortest.get(prompt.task);
+    if (best === undefined || prompt.prompt_ids.length < (prompts[best] as { prompt_ids: number[] }).prompt_ids.length) shortest.set(prompt.task, p);
+  });
+  return [...shortest.values()].sort((left, right) => left - right);
+}
+const PROMPTS = chosenPrompts();
+
 /** One sequence of a batched run: a prompt, its mixture weights, and the reference ids fed after it. */
 interface Row {
   promptIds: number[];
@@ -119,19 +132,6 @@ function batchedLogits(device: 'cpu' | 'webgpu', combination: Combination): Prom
   }
   return pending;
 }
-
-/** Indices of the prompts to run: all with LORA_TLE_WEBGPU_ALL_PROMPTS=1, else the shortest of each task. */
-function chosenPrompts(): number[] {
-  const prompts = index?.prompts ?? [];
-  if (process.env['LORA_TLE_WEBGPU_ALL_PROMPTS'] === '1') return prompts.map((_, p) => p);
-  const shortest = new Map<string, number>();
-  prompts.forEach((prompt, p) => {
-    const best = shortest.get(prompt.task);
-    if (best === undefined || prompt.prompt_ids.length < (prompts[best] as { prompt_ids: number[] }).prompt_ids.length) shortest.set(prompt.task, p);
-  });
-  return [...shortest.values()].sort((left, right) => left - right);
-}
-const PROMPTS = chosenPrompts();
 
 const argmax = (values: Float32Array): number => values.indexOf(Math.max(...values));
 
