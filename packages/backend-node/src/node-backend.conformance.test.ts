@@ -5,7 +5,7 @@
 // `firstAdapterOnly` (qv), the same recipe as backend-web's test packs.
 
 import { afterAll, describe, it } from 'vitest';
-import { describeBackendConformance, type ConformancePacks } from '@lora-tle/backend-web';
+import { describeBackendConformance, type ConformancePacks } from '@lora-tle/backend-web/conformance';
 import { createRandomAdapter, createRandomLlama } from '@lora-tle/graph';
 import { preflightDevice } from './execution-providers.js';
 import { createNodeBackend } from './index.js';
