@@ -1,0 +1,2 @@
+// @lora-tle/backend-core — work in progress.
+export {};
