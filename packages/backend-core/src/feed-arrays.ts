@@ -1,0 +1,54 @@
+// The graph feeds of one validated step as plain typed arrays with shapes, keyed by the pack's
+// input names: input_ids, attention_mask and position_ids as int64 (BigInt64Array), mix_a/mix_b
+// (B, N) float32 from the per-row MixCoefficients, and the empty past (B, n_kv, 0, d) when there
+// is no cache. Each backend wraps them into its runtime's tensors. Not validation
+// (step-validation.ts), not the past of a cache (BackendKvCache.pastFeeds).
+
+import type { PackManifest, StepInput } from '@lora-tle/spec';
+import { pastInputNames } from './pack-io-names.js';
+
+export type FeedArray =
+  | { type: 'int64'; data: BigInt64Array; dims: number[] }
+  | { type: 'float32'; data: Float32Array; dims: number[] };
+
+/** Shape of an empty past_key_values.{i}.* feed: (B, n_kv, 0, d). */
+export function emptyPastShape(pack: PackManifest, batchSize: number): number[] {
+  return [batchSize, pack.architecture.numKvHeads, 0, pack.architecture.headDim];
+}
+
+/**
+ * Feeds for `input` (validated) on a past of length `past`. Positions default to past + [0..T),
+ * the mask to all ones (B, past + T). Includes empty past_key_values feeds only when input.cache
+ * is null; with a cache, the session adds cache.pastFeeds(pack).
+ */
+export function stepFeedArrays(pack: PackManifest, input: StepInput, past: number): Record<string, FeedArray> {
+  const { io } = pack;
+  const { batchSize: B, sequenceLength: T } = input;
+  const N = pack.adapters.length;
+  const total = past + T;
+
+  const ids = BigInt64Array.from(input.inputIds, (id) => BigInt(id)); // (B, T)
+  const positions = new BigInt64Array(B * T); // (B, T)
+  for (let row = 0; row < B; row++) for (let t = 0; t < T; t++) positions[row * T + t] = BigInt(input.positionIds ? (input.positionIds[row * T + t] as number) : past + t);
+  const mask = input.attentionMask ? BigInt64Array.from(input.attentionMask, (value) => BigInt(value)) : new BigInt64Array(B * total).fill(1n); // (B, past + T)
+  const mixA = new Float32Array(B * N); // (B, N)
+  const mixB = new Float32Array(B * N); // (B, N)
+  input.mix.forEach((row, index) => {
+    mixA.set(row.a, index * N);
+    mixB.set(row.b, index * N);
+  });
+  const feeds: Record<string, FeedArray> = {
+    [io.inputIds]: { type: 'int64', data: ids, dims: [B, T] },
+    [io.attentionMask]: { type: 'int64', data: mask, dims: [B, total] },
+    [io.positionIds]: { type: 'int64', data: positions, dims: [B, T] },
+    [io.mixA]: { type: 'float32', data: mixA, dims: [B, N] },
+    [io.mixB]: { type: 'float32', data: mixB, dims: [B, N] },
+  };
+  if (input.cache === null) {
+    for (const names of pastInputNames(pack)) {
+      feeds[names.key] = { type: 'float32', data: new Float32Array(0), dims: emptyPastShape(pack, B) };
+      feeds[names.value] = { type: 'float32', data: new Float32Array(0), dims: emptyPastShape(pack, B) };
+    }
+  }
+  return feeds;
+}
