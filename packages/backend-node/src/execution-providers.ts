@@ -5,6 +5,7 @@
 // Not the step logic or the KV cache (node-session.ts, node-kv-cache.ts).
 
 import { availableParallelism } from 'node:os';
+import { WEBGPU_MAX_TOKENS_PER_RUN } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import {
@@ -33,13 +34,9 @@ export interface DeviceProviders {
   requirements: string;
 }
 
-/**
- * onnxruntime-node 1.30's WebGPU GroupQueryAttention returns wrong attention (off by ~1e-2 in the
- * attention output, ~0.5 in tiny-tle logits) when one run feeds 32 or more query tokens: with
- * any batch size, past length, head count and head size tried (d = 8…128), while 31 tokens match
- * the CPU to 1e-7 (measured on Mesa lavapipe; tools/ci/README.md). Decode (1 token) is unaffected.
- */
-export const WEBGPU_MAX_TOKENS_PER_RUN = 31;
+// webgpu runs at most WEBGPU_MAX_TOKENS_PER_RUN (31) query tokens at once: onnxruntime 1.30's WebGPU
+// GroupQueryAttention miscomputes 32+ (measured here; the why lives in @lora-tle/backend-core chunked-step.ts).
+export { WEBGPU_MAX_TOKENS_PER_RUN };
 
 export const EXECUTION_PROVIDERS: Readonly<Record<NodeDevice, Readonly<DeviceProviders>>> = deepFreeze({
   cpu: {

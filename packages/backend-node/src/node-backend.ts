@@ -4,8 +4,9 @@
 // NodeSession. Options may be given to the factory and overridden per load under
 // `backendOptions.node`. Not the step logic (node-session.ts).
 
+import { stepOutputNames } from '@lora-tle/backend-core';
 import { isLoraTleError, LoraTleError } from '@lora-tle/spec';
-import type { Backend, BackendLoadOptions, BackendSession, PackManifest } from '@lora-tle/spec';
+import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec';
 import { createOrtSession, EXECUTION_PROVIDERS, type NodeDeviceOptions, type OrtSessionHandle } from './execution-providers.js';
 import { NODE_BACKEND_ID } from './node-kv-cache.js';
 import { NodeSession } from './node-session.js';
@@ -22,17 +23,6 @@ function mergeOptions(factory: NodeBackendOptions, load: BackendLoadOptions | un
   return { ...factory, ...(perLoad as NodeBackendOptions | undefined) };
 }
 
-/** Every output of the pack graph (a WebGPU session keeps present.* on the device only when all are fetched). */
-function outputNames(manifest: PackManifest): string[] {
-  const { io, architecture } = manifest;
-  const names = [io.logits];
-  for (let layer = 0; layer < architecture.numLayers; layer++) {
-    names.push(io.presentKey.replace('{i}', String(layer)), io.presentValue.replace('{i}', String(layer)));
-  }
-  if (io.hidden !== null) names.push(io.hidden);
-  return names;
-}
-
 export function createNodeBackend(factoryOptions: NodeBackendOptions = {}): Backend {
   return {
     id: NODE_BACKEND_ID,
@@ -44,7 +34,7 @@ export function createNodeBackend(factoryOptions: NodeBackendOptions = {}): Back
       loadOptions?.onProgress?.({ phase: 'create session', done: 1, total: 2 });
       let handle: OrtSessionHandle;
       try {
-        handle = await createOrtSession(modelPath, { ...options, outputNames: outputNames(manifest) });
+        handle = await createOrtSession(modelPath, { ...options, outputNames: stepOutputNames(manifest, true) /* every output: a WebGPU session keeps present.* on the device only when all are fetched */ });
       } catch (cause) {
         if (isLoraTleError(cause)) throw cause; // E_BACKEND_PROVIDER, E_INVALID_ARGUMENT
         const message = (cause as Error).message;

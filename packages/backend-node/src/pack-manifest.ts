@@ -1,39 +1,17 @@
 // Reads and validates a model pack directory before any runtime touches it: pack.json shape and
-// format version, the files it names, and every external-data reference of model.onnx against the
-// size of its weight file. Errors say which file is wrong and what to do (rebuild the pack).
+// format version (checkPackManifest from @lora-tle/backend-core), the files it names, and every
+// external-data reference of model.onnx against the size of its weight file. Errors say which file is wrong and what to do (rebuild the pack).
 // Not the session (node-session.ts).
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { LoraTleError, PACK_FORMAT_VERSION } from '@lora-tle/spec';
+import { checkPackManifest, REBUILD_PACK } from '@lora-tle/backend-core';
+import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest } from '@lora-tle/spec';
 import { listExternalData } from './external-data-index.js';
 
-const REBUILD = 'rebuild the pack with `lora-tle build`';
-
 function invalid(packDir: string, what: string): never {
-  throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: ${what}; ${REBUILD}`, { details: { packDir } });
-}
-
-function checkShape(packDir: string, value: unknown): asserts value is PackManifest {
-  const manifest = value as Partial<PackManifest> | null;
-  if (typeof manifest !== 'object' || manifest === null) invalid(packDir, 'pack.json is not a JSON object');
-  if (typeof manifest.formatVersion !== 'number') invalid(packDir, 'pack.json has no formatVersion');
-  if (manifest.formatVersion !== PACK_FORMAT_VERSION) {
-    throw new LoraTleError(
-      'E_PACK_VERSION',
-      `model pack ${packDir} has format version ${manifest.formatVersion}, this backend reads version ${PACK_FORMAT_VERSION}; ${REBUILD} or update lora-tle`,
-    );
-  }
-  const architecture = manifest.architecture;
-  const numberFields = ['vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim'] as const;
-  if (!architecture || numberFields.some((field) => !Number.isInteger(architecture[field]) || architecture[field] <= 0)) {
-    invalid(packDir, `pack.json architecture must have positive integer ${numberFields.join(', ')}`);
-  }
-  if (!['cat', 'linear', 'linear-peft0.4'].includes(manifest.combination as string)) invalid(packDir, `unknown combination "${manifest.combination}"`);
-  if (!Array.isArray(manifest.adapters) || manifest.adapters.some((adapter) => typeof adapter?.name !== 'string')) invalid(packDir, 'pack.json adapters must be a list of { name, … }');
-  if (typeof manifest.io !== 'object' || manifest.io === null || typeof manifest.io.logits !== 'string') invalid(packDir, 'pack.json io is missing');
-  if (typeof manifest.files?.model !== 'string' || typeof manifest.files.baseWeights !== 'string') invalid(packDir, 'pack.json files.model / files.baseWeights missing');
+  throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: ${what}; ${REBUILD_PACK}`, { details: { packDir } });
 }
 
 /** A relative path inside the pack (no absolute paths, no `..`). */
@@ -58,9 +36,9 @@ export function readPack(packDir: string): LoadedPack {
   try {
     parsed = JSON.parse(readFileSync(manifestPath, 'utf8'));
   } catch (cause) {
-    throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: pack.json is not valid JSON (${(cause as Error).message}); ${REBUILD}`, { cause });
+    throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: pack.json is not valid JSON (${(cause as Error).message}); ${REBUILD_PACK}`, { cause });
   }
-  checkShape(packDir, parsed);
+  checkPackManifest(parsed, `model pack ${packDir}`, { packDir });
   const manifest = parsed;
   const modelPath = insidePack(packDir, manifest.files.model, 'files.model');
   for (const [what, file] of Object.entries(manifest.files)) {
@@ -71,14 +49,14 @@ export function readPack(packDir: string): LoadedPack {
   try {
     references = listExternalData(readFileSync(modelPath));
   } catch (cause) {
-    throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: ${manifest.files.model} is not a readable ONNX model (${(cause as Error).message}); ${REBUILD}`, { cause });
+    throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: ${manifest.files.model} is not a readable ONNX model (${(cause as Error).message}); ${REBUILD_PACK}`, { cause });
   }
   const sizes = new Map<string, number>();
   for (const reference of references) {
     const path = insidePack(packDir, reference.location, `external data of ${reference.tensor}`);
     if (!sizes.has(reference.location)) {
       if (!existsSync(path)) {
-        throw new LoraTleError('E_PACK_EXTERNAL_DATA', `model pack ${packDir}: weight file ${reference.location} is missing; ${REBUILD}`);
+        throw new LoraTleError('E_PACK_EXTERNAL_DATA', `model pack ${packDir}: weight file ${reference.location} is missing; ${REBUILD_PACK}`);
       }
       sizes.set(reference.location, statSync(path).size);
     }
@@ -87,7 +65,7 @@ export function readPack(packDir: string): LoadedPack {
     if (end > size) {
       throw new LoraTleError(
         'E_PACK_EXTERNAL_DATA',
-        `model pack ${packDir}: ${reference.location} is ${size} bytes but tensor ${reference.tensor} needs bytes ${reference.offset}..${end} (truncated or wrong file); ${REBUILD}`,
+        `model pack ${packDir}: ${reference.location} is ${size} bytes but tensor ${reference.tensor} needs bytes ${reference.offset}..${end} (truncated or wrong file); ${REBUILD_PACK}`,
         { details: { file: reference.location, size, needed: end } },
       );
     }
