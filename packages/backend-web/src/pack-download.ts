@@ -1,9 +1,11 @@
 // Downloads a model pack from a base URL: pack.json (network first, the cached copy when offline),
 // then model.onnx and the external weight files it names, with byte progress, kept in the Cache
 // API so that a reload does not download again. Cached files are keyed by a digest of pack.json,
-// so a rebuilt pack at the same URL is downloaded afresh. Not the session (web-session.ts).
+// so a rebuilt pack at the same URL is downloaded afresh. pack.json is checked by checkPackManifest
+// (@lora-tle/backend-core). Not the session (web-session.ts).
 
-import { LoraTleError, PACK_FORMAT_VERSION } from '@lora-tle/spec';
+import { checkPackManifest, REBUILD_PACK } from '@lora-tle/backend-core';
+import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest, ProgressListener } from '@lora-tle/spec';
 
 /** The parts of the Cache API we use; `caches.open(name)` returns one in browsers. */
@@ -28,31 +30,11 @@ export interface DownloadedPack {
   filesFromCache: number;
 }
 
-const REBUILD = 'rebuild the pack with `lora-tle build`';
-
 function fileUrl(baseUrl: string, name: string): string {
   if (name.startsWith('/') || name.split('/').includes('..') || /^[a-z]+:/i.test(name)) {
-    throw new LoraTleError('E_PACK_INVALID', `pack.json names "${name}", which points outside the pack; ${REBUILD}`);
+    throw new LoraTleError('E_PACK_INVALID', `pack.json names "${name}", which points outside the pack; ${REBUILD_PACK}`);
   }
   return new URL(name, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
-}
-
-function checkManifest(baseUrl: string, value: unknown): asserts value is PackManifest {
-  const manifest = value as Partial<PackManifest> | null;
-  const invalid = (what: string): never => {
-    throw new LoraTleError('E_PACK_INVALID', `model pack at ${baseUrl}: ${what}; ${REBUILD}`);
-  };
-  if (typeof manifest !== 'object' || manifest === null) invalid('pack.json is not a JSON object');
-  if (manifest?.formatVersion !== PACK_FORMAT_VERSION) {
-    throw new LoraTleError('E_PACK_VERSION', `model pack at ${baseUrl} has format version ${String(manifest?.formatVersion)}, this backend reads ${PACK_FORMAT_VERSION}; ${REBUILD} or update lora-tle`);
-  }
-  const architecture = manifest.architecture;
-  const numbers = ['vocabSize', 'hiddenSize', 'numLayers', 'numKvHeads', 'headDim'] as const;
-  if (!architecture || numbers.some((field) => !Number.isInteger(architecture[field]) || architecture[field] <= 0)) {
-    invalid(`pack.json architecture must have positive integer ${numbers.join(', ')}`);
-  }
-  if (!Array.isArray(manifest.adapters) || typeof manifest.io?.logits !== 'string') invalid('pack.json adapters or io is missing');
-  if (typeof manifest.files?.model !== 'string' || typeof manifest.files.baseWeights !== 'string') invalid('pack.json files.model / files.baseWeights missing');
 }
 
 async function digest(text: string): Promise<string> {
@@ -114,9 +96,9 @@ export async function downloadPack(baseUrl: string, options: PackDownloadOptions
   try {
     parsed = JSON.parse(text);
   } catch (cause) {
-    throw new LoraTleError('E_PACK_INVALID', `model pack at ${baseUrl}: pack.json is not valid JSON; ${REBUILD}`, { cause });
+    throw new LoraTleError('E_PACK_INVALID', `model pack at ${baseUrl}: pack.json is not valid JSON; ${REBUILD_PACK}`, { cause });
   }
-  checkManifest(baseUrl, parsed);
+  checkPackManifest(parsed, `model pack at ${baseUrl}`);
   const manifest = parsed;
   const version = await digest(text);
   let filesFromCache = 0;
@@ -132,7 +114,7 @@ export async function downloadPack(baseUrl: string, options: PackDownloadOptions
       return bytes;
     }
     const bytes = await readBody(await get(url, options), `download ${name}`, options.onProgress);
-    if (bytes.byteLength === 0) throw new LoraTleError('E_PACK_EXTERNAL_DATA', `${url} is empty; ${REBUILD}`);
+    if (bytes.byteLength === 0) throw new LoraTleError('E_PACK_EXTERNAL_DATA', `${url} is empty; ${REBUILD_PACK}`);
     await options.cache?.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(bytes.byteLength) } }));
     return bytes;
   };

@@ -1,9 +1,11 @@
 // createWebBackend: the spec Backend on onnxruntime-web. doLoad downloads the pack from a base URL
 // (pack-download.ts, Cache API), picks the execution provider (webgpu when the browser has
 // navigator.gpu and an adapter, else wasm), creates the session with the weights as externalData
-// and returns a WebSession. Options may be given to the factory and overridden per load under
-// `backendOptions.web`. Not the step logic (web-session.ts).
+// and returns a WebSession (on webgpu it runs steps in chunks of at most 31 query tokens). Options
+// may be given to the factory and overridden per load under `backendOptions.web`. Not the step
+// logic (web-session.ts).
 
+import { presentOutputNames, WEBGPU_MAX_TOKENS_PER_RUN } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec';
 import { env, InferenceSession } from 'onnxruntime-web';
@@ -86,9 +88,9 @@ export function createWebBackend(factoryOptions: WebBackendOptions = {}): Backen
       // With webgpu the KV cache stays in GPU buffers between steps; logits and hidden come to the CPU.
       const placement: Record<string, 'cpu' | 'gpu-buffer'> = {};
       if (device === 'webgpu') {
-        for (let layer = 0; layer < manifest.architecture.numLayers; layer++) {
-          placement[manifest.io.presentKey.replace('{i}', String(layer))] = 'gpu-buffer';
-          placement[manifest.io.presentValue.replace('{i}', String(layer))] = 'gpu-buffer';
+        for (const present of presentOutputNames(manifest)) {
+          placement[present.key] = 'gpu-buffer';
+          placement[present.value] = 'gpu-buffer';
         }
       }
       let session: InferenceSession;
@@ -111,7 +113,8 @@ export function createWebBackend(factoryOptions: WebBackendOptions = {}): Backen
         throw new LoraTleError('E_PACK_INVALID', `model.onnx has no input ${missing.join(', ')} named in pack.json; rebuild the pack with \`lora-tle build\``);
       }
       loadOptions?.onProgress?.({ phase: 'create session', done: 1, total: 1 });
-      return new WebSession(manifest, device, session);
+      // webgpu: onnxruntime 1.30's GroupQueryAttention miscomputes 32+ query tokens per run (backend-core chunked-step.ts).
+      return new WebSession(manifest, device, session, device === 'webgpu' ? WEBGPU_MAX_TOKENS_PER_RUN : Number.POSITIVE_INFINITY);
     },
   } satisfies Backend;
 }

@@ -1,17 +1,13 @@
-// WebSession: one loaded pack on onnxruntime-web (wasm or webgpu). doStep validates the step,
-// builds the feeds (ids, mask, positions, mixing coefficients, past KV), runs the graph and wraps
-// the outputs. Runs are serialised per session (see `serially`). Not loading (web-backend.ts).
+// WebSession: one loaded pack on onnxruntime-web (wasm or webgpu). doStep validates the step and
+// builds its feeds with @lora-tle/backend-core, wraps them into onnxruntime-web tensors, runs the
+// graph (in chunks of at most maxTokensPerRun query tokens: 31 on webgpu) and wraps the outputs.
+// Runs are serialised per session (see `serially`). Not loading (web-backend.ts).
 
+import { checkedHidden, presentTensors, selectLogits, stepFeedArrays, stepInChunks, validateStep } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-web';
 import { WEB_BACKEND_ID, WebKvCache } from './web-kv-cache.js';
-
-function bad(message: string): never {
-  throw new LoraTleError('E_INVALID_ARGUMENT', message);
-}
-
-const layerName = (template: string, layer: number): string => template.replace('{i}', String(layer));
 
 export class WebSession implements BackendSession {
   readonly backendId = WEB_BACKEND_ID;
@@ -26,6 +22,8 @@ export class WebSession implements BackendSession {
     readonly pack: PackManifest,
     readonly device: string,
     private readonly session: InferenceSession,
+    /** Most query tokens one run may feed (WEBGPU_MAX_TOKENS_PER_RUN on webgpu); longer steps run in chunks. */
+    private readonly maxTokensPerRun = Number.POSITIVE_INFINITY,
   ) {}
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -41,56 +39,20 @@ export class WebSession implements BackendSession {
 
   private async step(input: StepInput): Promise<StepOutput> {
     if (this.disposed) throw new LoraTleError('E_BACKEND_DISPOSED', 'doStep called after dispose(); load the pack again');
+    const past = validateStep(this.pack, input, this);
+    if (input.sequenceLength <= this.maxTokensPerRun) return this.runOnce(input, past);
+    const { vocabSize, hiddenSize } = this.pack.architecture;
+    return stepInChunks(input, past, { vocabSize, hiddenSize, maxTokensPerRun: this.maxTokensPerRun }, (chunk, chunkPast) => this.runOnce(chunk, chunkPast));
+  }
+
+  /** One session run for a validated step; `past` = cache length. */
+  private async runOnce(input: StepInput, past: number): Promise<StepOutput> {
     const { io, architecture } = this.pack;
     const { batchSize: B, sequenceLength: T } = input;
-    const N = this.pack.adapters.length;
-    const { numLayers, numKvHeads, headDim: d, vocabSize: V, hiddenSize: H } = architecture;
-    const cache = input.cache;
+    const cache = input.cache as WebKvCache | null; // checked by validateStep
 
-    // ---- validate ----
-    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) bad(`batchSize and sequenceLength must be positive integers, got ${B} and ${T}`);
-    if (input.inputIds.length !== B * T) bad(`inputIds has ${input.inputIds.length} ids, expected batchSize·sequenceLength = ${B * T}`);
-    for (const id of input.inputIds) if (id < 0 || id >= V) bad(`token id ${id} is outside the vocabulary [0, ${V})`);
-    if (input.mix.length !== B) bad(`mix has ${input.mix.length} rows, expected one per batch row (${B})`);
-    input.mix.forEach((row, index) => {
-      if (row.a.length !== N || row.b.length !== N) bad(`mix row ${index} has ${row.a.length}/${row.b.length} coefficients, the pack has ${N} adapters`);
-    });
-    if (input.hidden && io.hidden === null) bad('hidden state requested but the pack was built without it; rebuild the pack with the hidden output');
-    let past = 0;
-    if (cache !== null) {
-      if (!(cache instanceof WebKvCache) || cache.owner !== this) bad('the cache was not produced by this session; pass the cache returned by its previous doStep');
-      if (cache.batchSize !== B) bad(`the cache holds ${cache.batchSize} rows but the step has ${B}`);
-      past = cache.length;
-      if (T > 1 && B > 1 && past > 0) bad('a multi-token step on a non-empty cache needs batch size 1 (GroupQueryAttention limitation); feed one token per step or run rows separately');
-    }
-    const total = past + T;
-    if (input.positionIds && input.positionIds.length !== B * T) bad(`positionIds has ${input.positionIds.length} entries, expected ${B * T}`);
-    if (input.attentionMask && input.attentionMask.length !== B * total) bad(`attentionMask has ${input.attentionMask.length} entries, expected batch·(cache.length + T) = ${B * total}`);
-
-    // ---- feeds ----
-    const ids = BigInt64Array.from(input.inputIds, (id) => BigInt(id)); // (B, T)
-    const positions = new BigInt64Array(B * T); // (B, T)
-    for (let row = 0; row < B; row++) for (let t = 0; t < T; t++) positions[row * T + t] = BigInt(input.positionIds ? (input.positionIds[row * T + t] as number) : past + t);
-    const mask = input.attentionMask ? BigInt64Array.from(input.attentionMask, (value) => BigInt(value)) : new BigInt64Array(B * total).fill(1n); // (B, past+T)
-    const mixA = new Float32Array(B * N); // (B, N)
-    const mixB = new Float32Array(B * N); // (B, N)
-    input.mix.forEach((row, index) => {
-      mixA.set(row.a, index * N);
-      mixB.set(row.b, index * N);
-    });
-    const feeds: Record<string, Tensor> = {
-      [io.inputIds]: new Tensor('int64', ids, [B, T]),
-      [io.attentionMask]: new Tensor('int64', mask, [B, total]),
-      [io.positionIds]: new Tensor('int64', positions, [B, T]),
-      [io.mixA]: new Tensor('float32', mixA, [B, N]),
-      [io.mixB]: new Tensor('float32', mixB, [B, N]),
-    };
-    const pastTensors = cache?.tensors() ?? null;
-    for (let layer = 0; layer < numLayers; layer++) {
-      const empty = (): Tensor => new Tensor('float32', new Float32Array(0), [B, numKvHeads, 0, d]);
-      feeds[layerName(io.pastKey, layer)] = pastTensors?.keys[layer] ?? empty();
-      feeds[layerName(io.pastValue, layer)] = pastTensors?.values[layer] ?? empty();
-    }
+    const feeds: Record<string, Tensor> = cache?.pastFeeds(this.pack) ?? {};
+    for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
 
     // ---- run: all outputs, so that the webgpu placement of present.* holds ----
     let results: InferenceSession.OnnxValueMapType;
@@ -102,23 +64,9 @@ export class WebSession implements BackendSession {
     cache?.dispose(); // consumed: its tensors were the past of this step
 
     const allLogits = (results[io.logits] as Tensor).data as Float32Array; // (B, T, V)
-    let logits = allLogits;
-    if ((input.logits ?? 'last') === 'last' && T > 1) {
-      logits = new Float32Array(B * V); // (B, 1, V)
-      for (let row = 0; row < B; row++) logits.set(allLogits.subarray((row * T + T - 1) * V, (row * T + T) * V), row * V);
-    }
-    const keys: Tensor[] = [];
-    const values: Tensor[] = [];
-    for (let layer = 0; layer < numLayers; layer++) {
-      keys.push(results[layerName(io.presentKey, layer)] as Tensor);
-      values.push(results[layerName(io.presentValue, layer)] as Tensor);
-    }
-    const output: StepOutput = { logits, logitsPositions: logits === allLogits ? T : 1, cache: new WebKvCache(B, total, keys, values, this) };
-    if (input.hidden && io.hidden !== null) {
-      const hidden = (results[io.hidden] as Tensor).data as Float32Array; // (B, H)
-      if (hidden.length !== B * H) throw new LoraTleError('E_BACKEND_RUN', `hidden output has ${hidden.length} values, expected ${B * H}`);
-      output.hidden = hidden;
-    }
+    const { keys, values } = presentTensors<Tensor>(this.pack, results);
+    const output: StepOutput = { ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits), cache: new WebKvCache(B, past + T, keys, values, this) };
+    if (input.hidden && io.hidden !== null) output.hidden = checkedHidden((results[io.hidden] as Tensor).data as Float32Array, B, architecture.hiddenSize); // (B, H)
     return output;
   }
 
