@@ -4,7 +4,7 @@
 // NodeSession. Options may be given to the factory and overridden per load under
 // `backendOptions.node`. Not the step logic (node-session.ts).
 
-import { stepOutputNames } from '@lora-tle/backend-core';
+import { mergeBackendOptions, stepOutputNames } from '@lora-tle/backend-core';
 import { isLoraTleError, LoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec';
 import { createOrtSession, EXECUTION_PROVIDERS, type NodeDeviceOptions, type OrtSessionHandle } from './execution-providers.js';
@@ -15,19 +15,11 @@ import { readPack } from './pack-manifest.js';
 /** device ('cpu' default, 'webgpu', 'cuda'), threads, interOpThreads, fallback — see execution-providers.ts. */
 export type NodeBackendOptions = NodeDeviceOptions;
 
-function mergeOptions(factory: NodeBackendOptions, load: BackendLoadOptions | undefined): NodeBackendOptions {
-  const perLoad = load?.backendOptions?.[NODE_BACKEND_ID];
-  if (perLoad !== undefined && (typeof perLoad !== 'object' || perLoad === null)) {
-    throw new LoraTleError('E_INVALID_ARGUMENT', 'backendOptions.node must be an object such as { device: "cpu", threads: 4 }');
-  }
-  return { ...factory, ...(perLoad as NodeBackendOptions | undefined) };
-}
-
 export function createNodeBackend(factoryOptions: NodeBackendOptions = {}): Backend {
   return {
     id: NODE_BACKEND_ID,
     async doLoad(location: string, loadOptions?: BackendLoadOptions): Promise<BackendSession> {
-      const options = mergeOptions(factoryOptions, loadOptions);
+      const options = mergeBackendOptions(factoryOptions, loadOptions, NODE_BACKEND_ID, '{ device: "cpu", threads: 4 }');
       if (loadOptions?.signal?.aborted) throw new LoraTleError('E_ABORTED', 'loading was cancelled');
       loadOptions?.onProgress?.({ phase: 'validate pack', done: 0, total: 2 });
       const { manifest, modelPath } = readPack(location);

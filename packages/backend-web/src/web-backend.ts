@@ -5,7 +5,7 @@
 // may be given to the factory and overridden per load under `backendOptions.web`. Not the step
 // logic (web-session.ts).
 
-import { presentOutputNames, WEBGPU_MAX_TOKENS_PER_RUN } from '@lora-tle/backend-core';
+import { mergeBackendOptions, presentOutputNames, WEBGPU_MAX_TOKENS_PER_RUN } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec';
 import { env, InferenceSession } from 'onnxruntime-web';
@@ -27,14 +27,6 @@ export interface WebBackendOptions {
   wasmThreads?: number;
   /** ort.env.wasm.wasmPaths: where the .wasm files are served, when the bundler does not place them. */
   wasmPaths?: string;
-}
-
-function mergeOptions(factory: WebBackendOptions, load: BackendLoadOptions | undefined): WebBackendOptions {
-  const perLoad = load?.backendOptions?.[WEB_BACKEND_ID];
-  if (perLoad !== undefined && (typeof perLoad !== 'object' || perLoad === null)) {
-    throw new LoraTleError('E_INVALID_ARGUMENT', 'backendOptions.web must be an object such as { device: "wasm" }');
-  }
-  return { ...factory, ...(perLoad as WebBackendOptions | undefined) };
 }
 
 async function hasWebgpuAdapter(): Promise<boolean> {
@@ -73,7 +65,7 @@ export function createWebBackend(factoryOptions: WebBackendOptions = {}): Backen
   return {
     id: WEB_BACKEND_ID,
     async doLoad(location: string, loadOptions?: BackendLoadOptions): Promise<BackendSession> {
-      const options = mergeOptions(factoryOptions, loadOptions);
+      const options = mergeBackendOptions(factoryOptions, loadOptions, WEB_BACKEND_ID, '{ device: "wasm" }');
       if (loadOptions?.signal?.aborted) throw new LoraTleError('E_ABORTED', 'loading was cancelled');
       const device = await chooseDevice(options.device ?? 'auto');
       if (options.wasmThreads !== undefined) env.wasm.numThreads = options.wasmThreads;

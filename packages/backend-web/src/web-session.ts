@@ -3,7 +3,7 @@
 // graph (in chunks of at most maxTokensPerRun query tokens: 31 on webgpu) and wraps the outputs.
 // Runs are serialised per session (see `serially`). Not loading (web-backend.ts).
 
-import { checkedHidden, presentTensors, selectLogits, stepFeedArrays, stepInChunks, validateStep } from '@lora-tle/backend-core';
+import { checkedHidden, presentTensors, runStep, selectLogits, stepFeedArrays } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-web';
@@ -39,17 +39,14 @@ export class WebSession implements BackendSession {
 
   private async step(input: StepInput): Promise<StepOutput> {
     if (this.disposed) throw new LoraTleError('E_BACKEND_DISPOSED', 'doStep called after dispose(); load the pack again');
-    const past = validateStep(this.pack, input, this);
-    if (input.sequenceLength <= this.maxTokensPerRun) return this.runOnce(input, past);
-    const { vocabSize, hiddenSize } = this.pack.architecture;
-    return stepInChunks(input, past, { vocabSize, hiddenSize, maxTokensPerRun: this.maxTokensPerRun }, (chunk, chunkPast) => this.runOnce(chunk, chunkPast));
+    return runStep(this.pack, input, this, this.maxTokensPerRun, (step, past) => this.runOnce(step, past));
   }
 
   /** One session run for a validated step; `past` = cache length. */
   private async runOnce(input: StepInput, past: number): Promise<StepOutput> {
     const { io, architecture } = this.pack;
     const { batchSize: B, sequenceLength: T } = input;
-    const cache = input.cache as WebKvCache | null; // checked by validateStep
+    const cache = input.cache as WebKvCache | null; // checked by runStep (validateStep)
 
     const feeds: Record<string, Tensor> = cache?.pastFeeds(this.pack) ?? {};
     for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
