@@ -9,7 +9,9 @@
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { Embedder } from '@lora-tle/spec';
-import { FNV_OFFSET_BASIS, fmix32, fnv1a, fnv1aStep } from './string-hash.js';
+import { fmix32, fnv1a, fnv1aStep } from './string-hash.js';
+import { normalizeHashingText, sublinearTf, visitCharNgrams, WORD_PATTERN, WORD_SEED, WORD_SEPARATOR } from './hashing-features.js';
+import { createIncrementalHashing, type IncrementalHashingEmbedding } from './incremental-hashing.js';
 import { createFeatureCounter } from './feature-counter.js';
 import { normalizeL2InPlace } from './vector.js';
 import { assertValidFit, createFitLookup, DEFAULT_MIN_FRACTION, fitFeatureWeights, hashingFitHash, type HashingFit } from './hashing-fit.js';
@@ -51,13 +53,12 @@ export interface HashingEmbedder extends Embedder {
   readonly fit: HashingFit | null;
   /** Synchronous embedding of one text (what `embed` runs per text). (D,) L2-normalised; zeros for empty text. */
   embedOne(text: string): Float32Array;
+  /**
+   * An incremental embedding of a growing text against these profile means (N, D): each update
+   * that extends the previous text costs O(appended text). What the Router uses per token.
+   */
+  createIncremental(profiles: readonly Float32Array[]): IncrementalHashingEmbedding;
 }
-
-// A word is a run of letters, digits or '_'; every other non-space character is a word of its own.
-const WORD_PATTERN = /[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu;
-const CHAR_SEED = fnv1aStep(FNV_OFFSET_BASIS, 0xe000); // private-use code units keep the feature
-const WORD_SEED = fnv1aStep(FNV_OFFSET_BASIS, 0xe001); // types apart in hash space
-const WORD_SEPARATOR = 0xe002;
 
 export interface HashingEmbedderOptions extends Partial<HashingEmbedderSettings> {
   /** A fit from fitHashingEmbedder (or restored from the store); its feature settings are used. */
@@ -86,27 +87,16 @@ export function createHashingEmbedder(options: HashingEmbedderOptions = {}): Has
       const keyWeight = fitWeight === null ? 1 : fitWeight(key);
       if (keyWeight === 0) return;
       const bucket = key % dimension;
-      const value = weight * keyWeight * (tf === 1 ? 1 : 1 + Math.log(tf));
+      const value = weight * keyWeight * sublinearTf(tf);
       vector[bucket] = (vector[bucket] as number) + (key & 0x80000000 ? -value : value);
     });
   }
 
-  function normalizeText(text: string): string {
-    let normalized = resolved.lowercase ? text.toLowerCase() : text;
-    if (resolved.foldDigits) normalized = normalized.replace(/[0-9]/g, '0');
-    return normalized.replace(/\s+/g, ' ').trim();
-  }
+  const normalizeText = (text: string) => normalizeHashingText(text, resolved.lowercase, resolved.foldDigits);
+  const addCount = (key: number) => counts.add(key);
 
   function countCharFeatures(normalized: string): void {
-    const padded = ` ${normalized} `;
-    for (let start = 0; start + charMin <= padded.length; start++) {
-      let hash = CHAR_SEED;
-      const stop = Math.min(start + charMax, padded.length);
-      for (let end = start; end < stop; end++) {
-        hash = fnv1aStep(hash, padded.charCodeAt(end));
-        if (end + 1 - start >= charMin) counts.add(fmix32(hash));
-      }
-    }
+    visitCharNgrams(` ${normalized} `, charMin, charMax, 0, addCount);
   }
 
   function countWordFeatures(normalized: string): void {
@@ -160,6 +150,7 @@ export function createHashingEmbedder(options: HashingEmbedderOptions = {}): Has
       return texts.map(embedOne);
     },
     visitFeatureKeys,
+    createIncremental: (profiles) => createIncrementalHashing({ settings: resolved, fitWeight, profiles }),
   };
   return embedder;
 }

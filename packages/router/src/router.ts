@@ -1,10 +1,17 @@
 // The Router: ties an embedder, the adapters' profiles, a strategy, a schedule and a context window
 // together. route({ text, tokenIds, step }) returns the AdapterMix for this step, or null when the
-// schedule says to keep the previous mix. Profiles are checked once, at creation. Not the generation
+// schedule says to keep the previous mix. Profiles are checked once, at creation. With the hashing
+// embedder the context is embedded incrementally (incremental-hashing.ts): a route that only
+// appends text to the last one costs O(appended text), and the cosine similarities are handed to the
+// similarity strategies directly; the embedding vector is then made only if a strategy reads it
+// (knn, custom strategies). Not the generation
 // loop (@lora-tle/engine) and not a backend: it only decides weights.
 
 import { LoraTleError } from '@lora-tle/spec';
-import type { AdapterMix, Embedder, RouteInput, RoutingSchedule, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
+import type { AdapterMix, Embedder, RouteInput, RoutingContext, RoutingSchedule, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
+import type { HashingEmbedder } from './hashing-embedder.js';
+import type { IncrementalHashingEmbedding } from './incremental-hashing.js';
+import { attachSimilarities } from './precomputed-similarities.js';
 import { windowContext, type ContextWindow } from './context-window.js';
 import { parseSchedule, shouldRoute } from './routing-schedule.js';
 import { createStrategyRegistry, type StrategyRegistry } from './strategy-registry.js';
@@ -55,9 +62,32 @@ export function createRouter(options: RouterOptions): Router {
   const schedule = typeof options.schedule === 'object' ? options.schedule : parseSchedule(options.schedule ?? 'token');
   // Strategies that never read the embedding (fixed, uniform, base) say so; then we skip the embedder.
   const usesEmbedding = (strategy as { usesEmbedding?: boolean }).usesEmbedding !== false;
+  const hashing = embedder as Partial<HashingEmbedder>;
+  const incremental: IncrementalHashingEmbedding | null =
+    usesEmbedding && typeof hashing.createIncremental === 'function' ? hashing.createIncremental(profiles.map((profile) => profile.mean)) : null;
+  let routes = 0; // routes so far: a lazily read embedding must come from its own step's state
   let lastMix: AdapterMix | null = null;
 
-  return {
+  // The context of this step from the incremental state: similarities attached, embedding on demand.
+  function incrementalContext(state: IncrementalHashingEmbedding, text: string, tokenIds: readonly number[], step: number): RoutingContext {
+    state.update(text);
+    const similarities = state.similarities();
+    const routeNumber = routes;
+    let embedding: Float32Array | undefined;
+    const context: RoutingContext = {
+      text,
+      tokenIds,
+      step,
+      get embedding() {
+        embedding ??= routeNumber === routes ? state.embedding() : (hashing as HashingEmbedder).embedOne(text);
+        return embedding;
+      },
+    };
+    attachSimilarities(context, profiles, similarities);
+    return context;
+  }
+
+  const router: Router = {
     adapters,
     strategy,
     schedule,
@@ -70,9 +100,9 @@ export function createRouter(options: RouterOptions): Router {
     async route({ text, tokenIds, step }) {
       if (lastMix !== null && !shouldRoute(schedule, step)) return null;
       const windowed = windowContext(text, tokenIds, window?.tokens, window?.decode);
-      const [embedding] = usesEmbedding ? await embedder.embed([windowed]) : [NO_EMBEDDING];
-      if (embedding === undefined) throw new LoraTleError('E_EMBEDDER', `embedder "${embedder.id}" returned no vector for the context`);
-      const input: RouteInput = { context: { text: windowed, tokenIds, embedding, step }, profiles, adapters };
+      routes++;
+      const context = incremental !== null ? incrementalContext(incremental, windowed, tokenIds, step) : await embedContext(windowed, tokenIds, step);
+      const input: RouteInput = { context, profiles, adapters };
       const mix = strategy.doRoute(input);
       if (mix.weights.length !== adapters.length) {
         throw new LoraTleError('E_STRATEGY', `strategy "${strategy.id}" returned ${mix.weights.length} weights for ${adapters.length} adapters`);
@@ -81,4 +111,11 @@ export function createRouter(options: RouterOptions): Router {
       return mix;
     },
   };
+  return router;
+
+  async function embedContext(windowed: string, tokenIds: readonly number[], step: number): Promise<RoutingContext> {
+    const [embedding] = usesEmbedding ? await embedder.embed([windowed]) : [NO_EMBEDDING];
+    if (embedding === undefined) throw new LoraTleError('E_EMBEDDER', `embedder "${embedder.id}" returned no vector for the context`);
+    return { text: windowed, tokenIds, embedding, step };
+  }
 }

@@ -1,0 +1,53 @@
+// The feature definition the `hashing` embedder shares between its full embedding
+// (hashing-embedder.ts) and its incremental one (incremental-hashing.ts): text normalisation, the
+// word pattern, the hash seeds of each feature type, n-gram visitors over a range and the sublinear
+// term frequency. Not a vector builder: callers decide what to do with each feature key.
+
+import { FNV_OFFSET_BASIS, fmix32, fnv1a, fnv1aStep } from './string-hash.js';
+
+// A word is a run of letters, digits or '_'; every other non-space character is a word of its own.
+export const WORD_PATTERN = /[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu;
+export const CHAR_SEED = fnv1aStep(FNV_OFFSET_BASIS, 0xe000); // private-use code units keep the feature
+export const WORD_SEED = fnv1aStep(FNV_OFFSET_BASIS, 0xe001); // types apart in hash space
+export const WORD_SEPARATOR = 0xe002;
+
+/** Lower-case (optional), fold digits (optional), collapse whitespace runs to one space, trim. */
+export function normalizeHashingText(text: string, lowercase: boolean, foldDigits: boolean): string {
+  let normalized = lowercase ? text.toLowerCase() : text;
+  if (foldDigits) normalized = normalized.replace(/[0-9]/g, '0');
+  return normalized.replace(/\s+/g, ' ').trim();
+}
+
+/** 1 + ln tf: the sublinear term frequency (tf ≥ 1). */
+export function sublinearTf(tf: number): number {
+  return tf === 1 ? 1 : 1 + Math.log(tf);
+}
+
+/**
+ * Visit the key of every character n-gram (charMin..charMax code units) of `padded` whose last
+ * code unit is at index ≥ firstEnd. firstEnd 0 visits them all.
+ */
+export function visitCharNgrams(padded: string, charMin: number, charMax: number, firstEnd: number, visit: (key: number) => void): void {
+  for (let start = Math.max(0, firstEnd - charMax + 1); start + charMin <= padded.length; start++) {
+    let hash = CHAR_SEED;
+    const stop = Math.min(start + charMax, padded.length);
+    for (let end = start; end < stop; end++) {
+      hash = fnv1aStep(hash, padded.charCodeAt(end));
+      if (end + 1 - start >= charMin && end >= firstEnd) visit(fmix32(hash));
+    }
+  }
+}
+
+/** Visit the key of every word n-gram (1..wordMax words) of `words` whose last word is at index ≥ firstWord. */
+export function visitWordNgrams(words: readonly string[], wordMax: number, firstWord: number, visit: (key: number) => void): void {
+  for (let end = firstWord; end < words.length; end++) {
+    for (let start = end; start > end - wordMax && start >= 0; start--) {
+      let hash = WORD_SEED;
+      for (let index = start; index <= end; index++) {
+        if (index > start) hash = fnv1aStep(hash, WORD_SEPARATOR);
+        hash = fnv1a(words[index] as string, 0, (words[index] as string).length, hash);
+      }
+      visit(fmix32(hash));
+    }
+  }
+}

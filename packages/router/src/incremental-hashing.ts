@@ -1,0 +1,178 @@
+// Incremental `hashing` embedding of a growing context (prompt + generated text): when the new text
+// extends the previous one, only the features touched by the appended text change — character
+// n-grams ending past the old end (the old trailing pad is retracted), and the word n-grams of the
+// last space-free chunk (a new token may extend its last word). The unnormalised vector u (D,),
+// ‖u‖² and u·p_i for each profile mean p_i are kept up to date per changed feature, so a step costs
+// O(appended text) in the hashing work instead of O(context). Exact, not approximate: the same
+// features, sublinear tf and fit weights as embedOne (up to float rounding). Any other change of
+// text (not an extension, a routing window that slides) re-embeds the whole text.
+// Not the feature definition (hashing-features.ts) and not a strategy.
+
+import { PAPER_COSINE_EPS } from '@lora-tle/mixing';
+import { LoraTleError } from '@lora-tle/spec';
+import type { HashingEmbedderSettings } from './hashing-embedder.js';
+import { normalizeHashingText, sublinearTf, visitCharNgrams, visitWordNgrams, WORD_PATTERN } from './hashing-features.js';
+
+export interface IncrementalHashingEmbedding {
+  /** Move to `text`. 'extended': only the appended part was processed; 'rebuilt': full re-embed. */
+  update(text: string): 'unchanged' | 'extended' | 'rebuilt';
+  /** Cosine similarity of the current text's embedding to each profile → (N,), as cosineSimilarities(embedOne(text), profiles). */
+  similarities(): Float32Array;
+  /** The current text's embedding (D,), L2-normalised, as embedOne(text). O(D). */
+  embedding(): Float32Array;
+}
+
+export interface IncrementalHashingParts {
+  settings: Readonly<HashingEmbedderSettings>;
+  /** key → fit weight (0 drops the feature), or null for the unfitted embedder. */
+  fitWeight: ((key: number) => number) | null;
+  /** The profile means (N, D) the similarities are taken against. */
+  profiles: readonly Float32Array[];
+}
+
+export function createIncrementalHashing({ settings, fitWeight, profiles }: IncrementalHashingParts): IncrementalHashingEmbedding {
+  const { dimension, charMin, charMax, wordMax, charWeight, wordWeight, lowercase, foldDigits } = settings;
+  profiles.forEach((profile, index) => {
+    if (profile.length !== dimension) {
+      throw new LoraTleError('E_INVALID_ARGUMENT', `profile ${index} has ${profile.length} dims but the hashing embedder makes ${dimension}; rebuild the profile with this embedder`);
+    }
+  });
+  const profileNorms = profiles.map((profile) => Math.max(Math.sqrt(profile.reduce((sum, value) => sum + value * value, 0)), PAPER_COSINE_EPS));
+  const vector = new Float64Array(dimension); // u (D,), unnormalised
+  const dots = new Float64Array(profiles.length); // u·p_i (N,)
+  let squaredNorm = 0; // ‖u‖²
+  const charCounts = new Map<number, number>(); // key → tf, only keys with fit weight > 0
+  const wordCounts = new Map<number, number>();
+  const charPending = new Map<number, number>(); // key → tf change of this step
+  const wordPending = new Map<number, number>();
+  const words: string[] = []; // the words of `normalized`
+  const wordStarts: number[] = []; // their offsets in `normalized`
+  const wordPattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags); // own lastIndex
+  let normalized = '';
+  let chunkStart = 0; // offset of the last space-free chunk of `normalized` (after its last space)
+  let chunkWord = 0; // index of the first word of that chunk
+
+  const pend = (pending: Map<number, number>, change: number) => (key: number) => {
+    if (fitWeight !== null && fitWeight(key) === 0) return;
+    pending.set(key, (pending.get(key) ?? 0) + change);
+  };
+  const addChar = pend(charPending, 1);
+  const removeChar = pend(charPending, -1);
+  const addWord = pend(wordPending, 1);
+  const removeWord = pend(wordPending, -1);
+
+  // Apply the net tf changes: u[key mod D] ± w_type·w_fit(key)·((1+ln tf1) − (1+ln tf0)), and with
+  // `tracked` also ‖u‖² and each u·p_i.
+  function apply(pending: Map<number, number>, counts: Map<number, number>, typeWeight: number, tracked: boolean): void {
+    for (const [key, change] of pending) {
+      if (change === 0) continue;
+      const before = counts.get(key) ?? 0;
+      const after = before + change;
+      if (after === 0) counts.delete(key);
+      else counts.set(key, after);
+      const keyWeight = fitWeight === null ? 1 : fitWeight(key);
+      const value = typeWeight * keyWeight * ((after === 0 ? 0 : sublinearTf(after)) - (before === 0 ? 0 : sublinearTf(before)));
+      const signed = key & 0x80000000 ? -value : value;
+      const bucket = key % dimension;
+      const old = vector[bucket] as number;
+      const updated = old + signed;
+      vector[bucket] = updated;
+      if (tracked) {
+        squaredNorm += updated * updated - old * old;
+        for (let i = 0; i < profiles.length; i++) dots[i] = (dots[i] as number) + signed * ((profiles[i] as Float32Array)[bucket] as number);
+      }
+    }
+    pending.clear();
+  }
+
+  function tokenizeFrom(text: string, offset: number): void {
+    wordPattern.lastIndex = offset;
+    for (let match = wordPattern.exec(text); match !== null; match = wordPattern.exec(text)) {
+      words.push(match[0]);
+      wordStarts.push(match.index);
+    }
+  }
+
+  function findLastChunk(text: string): void {
+    chunkStart = text.lastIndexOf(' ') + 1;
+    chunkWord = words.length;
+    while (chunkWord > 0 && (wordStarts[chunkWord - 1] as number) >= chunkStart) chunkWord--;
+  }
+
+  function rebuild(text: string): void {
+    charCounts.clear();
+    wordCounts.clear();
+    vector.fill(0);
+    words.length = 0;
+    wordStarts.length = 0;
+    if (text.length > 0) {
+      if (charMax > 0) visitCharNgrams(` ${text} `, charMin, charMax, 0, addChar);
+      if (wordMax > 0) {
+        tokenizeFrom(text, 0);
+        visitWordNgrams(words, wordMax, 0, addWord);
+      }
+      apply(charPending, charCounts, charWeight, false);
+      apply(wordPending, wordCounts, wordWeight, false);
+    }
+    findLastChunk(text);
+    squaredNorm = 0;
+    dots.fill(0);
+    for (let bucket = 0; bucket < dimension; bucket++) {
+      const value = vector[bucket] as number;
+      if (value === 0) continue;
+      squaredNorm += value * value;
+      for (let i = 0; i < profiles.length; i++) dots[i] = (dots[i] as number) + value * ((profiles[i] as Float32Array)[bucket] as number);
+    }
+  }
+
+  // `text` = `normalized` + more (normalized non-empty). Padded P = ' ' + text + ' ', so index p of
+  // P is index p − 1 of the text; the n-grams ending at P index ≥ L0 + 1 (the old trailing pad) change.
+  function extend(text: string): void {
+    if (charMax > 0) {
+      const firstEnd = normalized.length + 1;
+      const from = Math.max(0, firstEnd - charMax + 1); // first P index an affected n-gram can start at
+      const tailOf = (full: string) => `${from === 0 ? ` ${full}` : full.slice(from - 1)} `;
+      visitCharNgrams(tailOf(normalized), charMin, charMax, firstEnd - from, removeChar);
+      visitCharNgrams(tailOf(text), charMin, charMax, firstEnd - from, addChar);
+    }
+    if (wordMax > 0) {
+      // A space ends every word, so tokenizing from the last chunk's start matches the full tokenization.
+      visitWordNgrams(words, wordMax, chunkWord, removeWord);
+      words.length = chunkWord;
+      wordStarts.length = chunkWord;
+      tokenizeFrom(text, chunkStart);
+      visitWordNgrams(words, wordMax, chunkWord, addWord);
+      findLastChunk(text);
+    }
+    apply(charPending, charCounts, charWeight, true);
+    apply(wordPending, wordCounts, wordWeight, true);
+  }
+
+  const isZero = () => (charCounts.size === 0 && wordCounts.size === 0) || !(squaredNorm > 0);
+
+  return {
+    update(text) {
+      const next = normalizeHashingText(text, lowercase, foldDigits);
+      if (next === normalized) return 'unchanged';
+      const extension = normalized.length > 0 && next.startsWith(normalized);
+      if (extension) extend(next);
+      else rebuild(next);
+      normalized = next;
+      return extension ? 'extended' : 'rebuilt';
+    },
+    similarities() {
+      const similarities = new Float32Array(profiles.length); // (N,)
+      if (isZero()) return similarities;
+      const norm = Math.sqrt(squaredNorm);
+      for (let i = 0; i < profiles.length; i++) similarities[i] = (dots[i] as number) / norm / (profileNorms[i] as number);
+      return similarities;
+    },
+    embedding() {
+      const embedding = new Float32Array(dimension); // (D,)
+      if (isZero()) return embedding;
+      const inverseNorm = 1 / Math.sqrt(squaredNorm);
+      for (let bucket = 0; bucket < dimension; bucket++) embedding[bucket] = (vector[bucket] as number) * inverseNorm;
+      return embedding;
+    },
+  };
+}
