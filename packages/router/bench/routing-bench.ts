@@ -2,7 +2,8 @@
 // adapters), measured in one run. Performance claims about routing live here, not in unit tests.
 // Run: node --conditions=source --import tsx packages/router/bench/routing-bench.ts
 
-import { buildProfile, createHashingEmbedder, createRouter, fitHashingEmbedder } from '@lora-tle/router';
+import type { Embedder } from '@lora-tle/spec';
+import { buildProfile, createHashingEmbedder, createRouter, fitHashingEmbedder, type HashingEmbedder } from '@lora-tle/router';
 
 const CONTEXT_CHARS = 1300; // ≈ 300 Llama tokens of English prose (≈ 4.3 chars per token)
 const sentence = 'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. ';
@@ -35,6 +36,34 @@ async function main(): Promise<void> {
   const fitted = fitHashingEmbedder(Object.fromEntries(adapters.map((adapter, i) => [adapter, [`${adapter} example ${i}`, context.slice(i * 100)]])));
   const fittedEmbed = timePerCall(`fitted hashing embedOne (${CONTEXT_CHARS} chars)`, 2000, () => fitted.embedOne(context));
   console.log(`fitted / unfitted embed: ${(fittedEmbed / embed).toFixed(2)}×`);
+
+  // token-level routing of a growing context: ms per route at context 30 and 300 tokens
+  const fittedProfiles = await Promise.all(adapters.map((adapter, i) => buildProfile({ adapter, embedder: fitted, texts: [`${adapter} example ${i}`, context.slice(i * 100)] })));
+  const fullOnly: Embedder = { id: fitted.id, settings: fitted.settings, dimension: fitted.dimension, embed: (texts) => fitted.embed(texts) };
+  for (const [label, routingEmbedder] of [['incremental', fitted], ['full re-embed', fullOnly]] as Array<[string, HashingEmbedder | Embedder]>) {
+    const growing = createRouter({ embedder: routingEmbedder, profiles: fittedProfiles, strategy: 'paper', schedule: 'token' });
+    const perRoute = async (tokens: number): Promise<number> => {
+      const steps = 64;
+      let elapsed = 0;
+      for (let round = 0; round < 20; round++) {
+        await growing.route({ text: growingText(tokens), tokenIds: [], step: 0 }); // a new context (rebuild), untimed
+        const start = performance.now();
+        for (let step = 1; step <= steps; step++) await growing.route({ text: growingText(tokens + step), tokenIds: [], step });
+        elapsed += performance.now() - start;
+      }
+      return elapsed / (20 * steps);
+    };
+    await perRoute(30); // warm up
+    const short = await perRoute(30);
+    const long = await perRoute(300);
+    console.log(`${`router.route, ${label}, fitted, growing context`.padEnd(52)} ${short.toFixed(4)} ms at 30 tokens, ${long.toFixed(4)} ms at 300 tokens (${(long / short).toFixed(2)}×)`);
+  }
 }
+
+/** The first `tokens` "tokens" (≈ 4.3 characters each) of a long English context. */
+function growingText(tokens: number): string {
+  return longContext.slice(0, Math.round(tokens * 4.3));
+}
+const longContext = sentence.repeat(Math.ceil((400 * 4.3) / sentence.length));
 
 void main();

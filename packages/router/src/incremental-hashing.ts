@@ -48,7 +48,9 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   const words: string[] = []; // the words of `normalized`
   const wordStarts: number[] = []; // their offsets in `normalized`
   const wordPattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags); // own lastIndex
-  let normalized = '';
+  let raw = ''; // the last text as given
+  let rawHasSigma = false; // raw contains 'Σ' (its lower case depends on the characters around it)
+  let normalized = ''; // normalizeHashingText(raw)
   let chunkStart = 0; // offset of the last space-free chunk of `normalized` (after its last space)
   let chunkWord = 0; // index of the first word of that chunk
 
@@ -148,13 +150,29 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     apply(wordPending, wordCounts, wordWeight, true);
   }
 
+  // normalizeHashingText(raw + appended) from `normalized` in O(appended): lower-casing and digit
+  // folding are per character and whitespace folding only joins across the boundary — except for
+  // the context-dependent lower-casing of Σ (final sigma) and a surrogate pair split at the
+  // boundary, where this returns null and the caller normalises the whole text.
+  function normalizeAppended(appended: string): string | null {
+    const last = raw.charCodeAt(raw.length - 1);
+    if (rawHasSigma || appended.includes('Σ') || (last >= 0xd800 && last <= 0xdbff)) return null;
+    let tail = lowercase ? appended.toLowerCase() : appended;
+    if (foldDigits) tail = tail.replace(/[0-9]/g, '0');
+    const joined = (/\s$/.test(raw) ? ` ${tail}` : tail).replace(/\s+/g, ' ');
+    return normalized.length === 0 ? joined.trim() : normalized + joined.trimEnd();
+  }
+
   const isZero = () => (charCounts.size === 0 && wordCounts.size === 0) || !(squaredNorm > 0);
 
   return {
     update(text) {
-      const next = normalizeHashingText(text, lowercase, foldDigits);
+      const appended = raw.length > 0 && text.length >= raw.length && text.startsWith(raw) ? normalizeAppended(text.slice(raw.length)) : null;
+      const next = appended ?? normalizeHashingText(text, lowercase, foldDigits);
+      if (appended === null) rawHasSigma = text.includes('Σ'); // else: neither part had one
+      raw = text;
       if (next === normalized) return 'unchanged';
-      const extension = normalized.length > 0 && next.startsWith(normalized);
+      const extension = normalized.length > 0 && (appended !== null || next.startsWith(normalized));
       if (extension) extend(next);
       else rebuild(next);
       normalized = next;
