@@ -1,11 +1,14 @@
 // A ContextRouter made of the spec pieces: an Embedder, one TaskProfile per adapter and a
 // RoutingStrategy (embed the context text, then strategy.doRoute). Use it when you hold those
 // pieces; a Router object from @lora-tle/router can be passed to the engine through the same seam.
-// Not a strategy itself and not a profile builder.
+// It routes through createRouter (token schedule), so the hashing embedder's incremental path
+// applies here too. Not a strategy itself and not a profile builder.
 
 import type { Embedder, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
 import { LoraTleError } from '@lora-tle/spec';
+import { createRouter } from '@lora-tle/router';
 import type { ContextRouter } from './routing-mode.js';
+import { contextRouterFrom } from './seams.js';
 
 export interface StrategyRouterParts {
   embedder: Embedder;
@@ -26,13 +29,7 @@ export function createStrategyRouter({ embedder, profiles, strategy }: StrategyR
       );
     }
   }
-  return {
-    adapters,
-    async route({ text, tokenIds, step }) {
-      const [embedding] = await embedder.embed([text]);
-      return strategy.doRoute({ context: { text, tokenIds, embedding: embedding!, step }, profiles, adapters });
-    },
-  };
+  return contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy, schedule: 'token' }));
 }
 
 function sortedEntries(settings: Record<string, unknown>): [string, unknown][] {
