@@ -159,7 +159,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     if (rawHasSigma || appended.includes('Σ') || (last >= 0xd800 && last <= 0xdbff)) return null;
     let tail = lowercase ? appended.toLowerCase() : appended;
     if (foldDigits) tail = tail.replace(/[0-9]/g, '0');
-    const joined = (/\s$/.test(raw) ? ` ${tail}` : tail).replace(/\s+/g, ' ');
+    const joined = (/\s/.test(raw.charAt(raw.length - 1)) ? ` ${tail}` : tail).replace(/\s+/g, ' '); // (/\s$/ would scan all of raw)
     return normalized.length === 0 ? joined.trim() : normalized + joined.trimEnd();
   }
 
