@@ -1,5 +1,6 @@
 // Routing cost benchmark: hashing-embed a ~300-token context and route it (paper strategy, 4
-// adapters), measured in one run. Performance claims about routing live here, not in unit tests.
+// adapters), and route a growing context token by token (incremental vs full re-embed at 30 and
+// 300 tokens), measured in one run. Performance claims about routing live here, not in unit tests.
 // Run: node --conditions=source --import tsx packages/router/bench/routing-bench.ts
 
 import type { Embedder } from '@lora-tle/spec';
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   const embedder = createHashingEmbedder();
   const adapters = ['math', 'science', 'code', 'reading'];
   const profiles = await Promise.all(adapters.map((adapter, i) => buildProfile({ adapter, embedder, texts: [`${adapter} example ${i}`, context.slice(i * 100)] })));
-  const router = createRouter({ embedder, profiles, strategy: 'paper', schedule: 'token' });
+  // the same context every call: route through the full embedding (the incremental path would see no change)
+  const router = createRouter({ embedder: fullEmbeddingOnly(embedder), profiles, strategy: 'paper', schedule: 'token' });
 
   const embed = timePerCall(`hashing embedOne (${CONTEXT_CHARS} chars)`, 2000, () => embedder.embedOne(context));
   const start = performance.now();
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
 
   // token-level routing of a growing context: ms per route at context 30 and 300 tokens
   const fittedProfiles = await Promise.all(adapters.map((adapter, i) => buildProfile({ adapter, embedder: fitted, texts: [`${adapter} example ${i}`, context.slice(i * 100)] })));
-  const fullOnly: Embedder = { id: fitted.id, settings: fitted.settings, dimension: fitted.dimension, embed: (texts) => fitted.embed(texts) };
+  const fullOnly = fullEmbeddingOnly(fitted);
   for (const [label, routingEmbedder] of [['incremental', fitted], ['full re-embed', fullOnly]] as Array<[string, HashingEmbedder | Embedder]>) {
     const growing = createRouter({ embedder: routingEmbedder, profiles: fittedProfiles, strategy: 'paper', schedule: 'token' });
     const perRoute = async (tokens: number): Promise<number> => {
@@ -58,6 +60,11 @@ async function main(): Promise<void> {
     const long = await perRoute(300);
     console.log(`${`router.route, ${label}, fitted, growing context`.padEnd(52)} ${short.toFixed(4)} ms at 30 tokens, ${long.toFixed(4)} ms at 300 tokens (${(long / short).toFixed(2)}×)`);
   }
+}
+
+/** The embedder without createIncremental: the Router then embeds the whole context every route. */
+function fullEmbeddingOnly(embedder: HashingEmbedder): Embedder {
+  return { id: embedder.id, settings: embedder.settings, dimension: embedder.dimension, embed: (texts) => embedder.embed(texts) };
 }
 
 /** The first `tokens` "tokens" (≈ 4.3 characters each) of a long English context. */
