@@ -94,7 +94,7 @@ export async function runDemo(flags: DemoFlags, terminal: Terminal, fixtureDir?:
           terminal.stdout(coloured ? paint(dominantAdapter(event), event.text) : event.text);
         } else {
           tail = event.tail;
-          summary = `${event.tokenIds.length} token${event.tokenIds.length === 1 ? "" : "s"}, ${event.finishReason}, ${event.timing.tokensPerSecond.toFixed(0)} tok/s`;
+          summary = `${event.tokenIds.length} token${event.tokenIds.length === 1 ? '' : 's'}, ${event.finishReason}, ${event.timing.tokensPerSecond.toFixed(0)} tok/s`;
         }
       }
       terminal.stdout(`${tail}\n`);
