@@ -1,16 +1,15 @@
 // The embedded default and `lora-tle demo` on a synthetic tiny-tle fixture (random Llama with the
 // real tiny-tle tokenizer, four random PEFT adapters, the first lines of the real task data),
-// written here in the Hugging Face / PEFT file formats. The real fixture is exercised by
+// written by ../synthetic-fixture.ts in the Hugging Face / PEFT file formats. The real fixture is exercised by
 // demo.fixture.test.ts when it exists.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRandomAdapter, createRandomLlama } from '@lora-tle/graph';
-import { writePeftAdapter, writeSafetensorsFile } from '@lora-tle/lora-store/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_TASKS, ensureEmbeddedDefault } from '../embedded-default.js';
+import { writeSyntheticFixture } from '../synthetic-fixture.js';
 import { createTerminal } from '../terminal.js';
 import { runDemo } from './demo.js';
 
@@ -30,60 +29,7 @@ function captureTerminal() {
 }
 
 beforeAll(async () => {
-  const llama = createRandomLlama({ vocabSize: 1024, maxPositionEmbeddings: 256, tieWordEmbeddings: false }, 8);
-  const arch = llama.architecture;
-  mkdirSync(fixtureDir, { recursive: true });
-  writeFileSync(
-    join(fixtureDir, 'config.json'),
-    JSON.stringify({
-      architectures: ['LlamaForCausalLM'],
-      model_type: 'llama',
-      vocab_size: arch.vocabSize,
-      hidden_size: arch.hiddenSize,
-      intermediate_size: arch.intermediateSize,
-      num_hidden_layers: arch.numLayers,
-      num_attention_heads: arch.numHeads,
-      num_key_value_heads: arch.numKvHeads,
-      head_dim: arch.headDim,
-      rms_norm_eps: arch.rmsNormEps,
-      rope_theta: arch.ropeTheta,
-      max_position_embeddings: arch.maxPositionEmbeddings,
-      tie_word_embeddings: false,
-      attention_bias: false,
-      mlp_bias: false,
-      hidden_act: 'silu',
-      bos_token_id: 1,
-      eos_token_id: 2,
-      torch_dtype: 'float32',
-    }),
-  );
-  const shapes = new Map<string, number[]>();
-  shapes.set('model.embed_tokens.weight', [arch.vocabSize, arch.hiddenSize]);
-  shapes.set('lm_head.weight', [arch.vocabSize, arch.hiddenSize]);
-  await writeSafetensorsFile(
-    join(fixtureDir, 'model.safetensors'),
-    [...llama.weights.entries()].map(([name, data]) => {
-      const shape = shapes.get(name) ?? (name.endsWith('norm.weight') ? [data.length] : null);
-      if (shape) return { name, shape, data };
-      const inFeatures = name.includes('down_proj') ? arch.intermediateSize : name.includes('o_proj') ? arch.numHeads * arch.headDim : arch.hiddenSize;
-      return { name, shape: [data.length / inFeatures, inFeatures], data };
-    }),
-    { format: 'pt' },
-  );
-  for (const file of ['tokenizer.json', 'tokenizer_config.json']) writeFileSync(join(fixtureDir, file), readFileSync(join(realFixture, file)));
-  for (const [i, { name }] of EMBEDDED_TASKS.entries()) {
-    const targets = ['q_proj', 'v_proj', 'down_proj'] as const;
-    const adapter = createRandomAdapter(arch, { name, rank: 4, targets }, 60 + i);
-    await writePeftAdapter(join(fixtureDir, 'adapters', name), {
-      config: { r: 4, loraAlpha: 8, useRslora: false, rankPattern: {}, alphaPattern: {}, targetModules: [...targets], layersToTransform: null, baseModelNameOrPath: null, fanInFanOut: false, peftType: 'LORA' },
-      modules: [...adapter.modules.values()],
-    });
-    mkdirSync(join(fixtureDir, 'data', name), { recursive: true });
-    for (const split of ['train', 'test']) {
-      const lines = readFileSync(join(realFixture, 'data', name, `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).slice(0, 60);
-      writeFileSync(join(fixtureDir, 'data', name, `${split}.jsonl`), `${lines.join('\n')}\n`);
-    }
-  }
+  await writeSyntheticFixture(realFixture, fixtureDir, { architecture: { maxPositionEmbeddings: 256 }, dataLines: 60 });
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
