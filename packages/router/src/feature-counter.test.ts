@@ -1,7 +1,8 @@
-// Tests the open-addressing feature counter: counts, insertion order, growth, clearing.
+// Tests the open-addressing feature counter (counts, insertion order, growth, clearing) and the
+// term-frequency table of the incremental embedding (signed changes, live keys, growth, clearing).
 
 import { describe, expect, it } from 'vitest';
-import { createFeatureCounter } from './feature-counter.js';
+import { createFeatureCounter, createTermFrequencyTable } from './feature-counter.js';
 
 describe('feature counter', () => {
   it('counts keys in insertion order, grows past its capacity, and empties on flush', () => {
@@ -20,5 +21,23 @@ describe('feature counter', () => {
     const after: number[] = [];
     counter.forEachAndClear((key) => after.push(key));
     expect(after).toEqual([]);
+  });
+
+  it('term-frequency table: returns the count before each change, tracks live keys, keeps counts through growth', () => {
+    const table = createTermFrequencyTable(4);
+    const keys = Array.from({ length: 50 }, (_, i) => ((i + 1) * 2654435761) >>> 0);
+    keys.forEach((key, i) => expect(table.change(key, i + 1)).toBe(0));
+    expect(table.live).toBe(50);
+    expect(table.change(keys[7]!, -8)).toBe(8); // back to 0: no longer live, slot kept
+    expect(table.live).toBe(49);
+    expect(table.change(keys[7]!, 2)).toBe(0);
+    expect(table.change(keys[7]!, 0)).toBe(2);
+    expect(table.change(0xffffffff, 1)).toBe(0); // the largest key, and -1 as a signed int is the same key
+    expect(table.change(-1, 1)).toBe(1);
+    keys.forEach((key, i) => i !== 7 && expect(table.change(key, 0)).toBe(i + 1));
+    expect(table.live).toBe(51);
+    table.clear();
+    expect(table.live).toBe(0);
+    expect(table.change(keys[0]!, 1)).toBe(0);
   });
 });

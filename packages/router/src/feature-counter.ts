@@ -54,3 +54,81 @@ export function createFeatureCounter(initialCapacity = 1 << 12): FeatureCounter 
     },
   };
 }
+
+/**
+ * Term frequencies of 32-bit feature keys that change by small steps (the incremental embedding's
+ * state): open addressing like the counter above, but a key whose count returns to 0 keeps its
+ * slot (no deletion), so `change` is one probe sequence and no allocation.
+ */
+export interface TermFrequencyTable {
+  /** Adds `delta` to the key's count and returns the count before. */
+  change(key: number, delta: number): number;
+  /** Keys whose count is not 0. */
+  readonly live: number;
+  clear(): void;
+}
+
+export function createTermFrequencyTable(initialCapacity = 1 << 12): TermFrequencyTable {
+  let mask = initialCapacity - 1;
+  let keys = new Uint32Array(initialCapacity);
+  let counts = new Int32Array(initialCapacity);
+  let occupied = new Uint8Array(initialCapacity);
+  let slotsUsed = 0;
+  let live = 0;
+
+  function slotOf(key: number): number {
+    let slot = key & mask;
+    while (occupied[slot] === 1 && keys[slot] !== key) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  function grow(): void {
+    const [oldKeys, oldCounts, oldOccupied] = [keys, counts, occupied];
+    const capacity = (mask + 1) * 2;
+    mask = capacity - 1;
+    keys = new Uint32Array(capacity);
+    counts = new Int32Array(capacity);
+    occupied = new Uint8Array(capacity);
+    slotsUsed = 0;
+    for (let old = 0; old < oldOccupied.length; old++) {
+      if (oldOccupied[old] === 0 || oldCounts[old] === 0) continue; // zero counts are dropped here
+      const slot = slotOf(oldKeys[old] as number);
+      keys[slot] = oldKeys[old] as number;
+      counts[slot] = oldCounts[old] as number;
+      occupied[slot] = 1;
+      slotsUsed++;
+    }
+  }
+
+  return {
+    change(key, delta) {
+      key >>>= 0;
+      let slot = slotOf(key);
+      if (occupied[slot] === 0) {
+        if (slotsUsed + 1 > (mask + 1) >> 1) {
+          grow();
+          slot = slotOf(key);
+        }
+        keys[slot] = key;
+        occupied[slot] = 1;
+        slotsUsed++;
+      }
+      const before = counts[slot] as number;
+      const after = before + delta;
+      counts[slot] = after;
+      if (before === 0 && after !== 0) live++;
+      else if (before !== 0 && after === 0) live--;
+      return before;
+    },
+    get live() {
+      return live;
+    },
+    clear() {
+      keys.fill(0);
+      counts.fill(0);
+      occupied.fill(0);
+      slotsUsed = 0;
+      live = 0;
+    },
+  };
+}

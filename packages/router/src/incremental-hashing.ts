@@ -11,6 +11,7 @@
 import { PAPER_COSINE_EPS } from '@lora-tle/mixing';
 import { LoraTleError } from '@lora-tle/spec';
 import type { HashingEmbedderSettings } from './hashing-embedder.js';
+import { createTermFrequencyTable, type TermFrequencyTable } from './feature-counter.js';
 import { normalizeHashingText, sublinearTf, visitCharNgrams, visitWordNgrams, WORD_PATTERN } from './hashing-features.js';
 
 export interface IncrementalHashingEmbedding {
@@ -38,11 +39,15 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     }
   });
   const profileNorms = profiles.map((profile) => Math.max(Math.sqrt(profile.reduce((sum, value) => sum + value * value, 0)), PAPER_COSINE_EPS));
+  const adapterCount = profiles.length;
+  // The profiles bucket-major, (D, N): one changed bucket reads its N profile values from one cache line.
+  const profileColumns = new Float64Array(dimension * adapterCount);
+  profiles.forEach((profile, i) => profile.forEach((value, bucket) => (profileColumns[bucket * adapterCount + i] = value)));
   const vector = new Float64Array(dimension); // u (D,), unnormalised
   const dots = new Float64Array(profiles.length); // u·p_i (N,)
   let squaredNorm = 0; // ‖u‖²
-  const charCounts = new Map<number, number>(); // key → tf, only keys with fit weight > 0
-  const wordCounts = new Map<number, number>();
+  const charCounts = createTermFrequencyTable(); // key → tf, only keys with fit weight > 0
+  const wordCounts = createTermFrequencyTable();
   const charPending = new Map<number, number>(); // key → tf change of this step
   const wordPending = new Map<number, number>();
   const words: string[] = []; // the words of `normalized`
@@ -54,8 +59,8 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   let chunkStart = 0; // offset of the last space-free chunk of `normalized` (after its last space)
   let chunkWord = 0; // index of the first word of that chunk
 
+  // Feature visitors, made once: each records a tf change of this step (net per key; applied by apply()).
   const pend = (pending: Map<number, number>, change: number) => (key: number) => {
-    if (fitWeight !== null && fitWeight(key) === 0) return;
     pending.set(key, (pending.get(key) ?? 0) + change);
   };
   const addChar = pend(charPending, 1);
@@ -64,15 +69,14 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   const removeWord = pend(wordPending, -1);
 
   // Apply the net tf changes: u[key mod D] ± w_type·w_fit(key)·((1+ln tf1) − (1+ln tf0)), and with
-  // `tracked` also ‖u‖² and each u·p_i.
-  function apply(pending: Map<number, number>, counts: Map<number, number>, typeWeight: number, tracked: boolean): void {
+  // `tracked` also ‖u‖² and each u·p_i. Keys of fit weight 0 are never counted.
+  function apply(pending: Map<number, number>, counts: TermFrequencyTable, typeWeight: number, tracked: boolean): void {
     for (const [key, change] of pending) {
       if (change === 0) continue;
-      const before = counts.get(key) ?? 0;
-      const after = before + change;
-      if (after === 0) counts.delete(key);
-      else counts.set(key, after);
       const keyWeight = fitWeight === null ? 1 : fitWeight(key);
+      if (keyWeight === 0) continue;
+      const before = counts.change(key, change);
+      const after = before + change;
       const value = typeWeight * keyWeight * ((after === 0 ? 0 : sublinearTf(after)) - (before === 0 ? 0 : sublinearTf(before)));
       const signed = key & 0x80000000 ? -value : value;
       const bucket = key % dimension;
@@ -81,7 +85,8 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
       vector[bucket] = updated;
       if (tracked) {
         squaredNorm += updated * updated - old * old;
-        for (let i = 0; i < profiles.length; i++) dots[i] = (dots[i] as number) + signed * ((profiles[i] as Float32Array)[bucket] as number);
+        const column = bucket * adapterCount;
+        for (let i = 0; i < adapterCount; i++) dots[i] = (dots[i] as number) + signed * (profileColumns[column + i] as number);
       }
     }
     pending.clear();
@@ -127,15 +132,19 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     }
   }
 
+  // P[from..] of the padded text P = ' ' + full + ' '.
+  function paddedTail(full: string, from: number): string {
+    return `${from === 0 ? ` ${full}` : full.slice(from - 1)} `;
+  }
+
   // `text` = `normalized` + more (normalized non-empty). Padded P = ' ' + text + ' ', so index p of
   // P is index p − 1 of the text; the n-grams ending at P index ≥ L0 + 1 (the old trailing pad) change.
   function extend(text: string): void {
     if (charMax > 0) {
       const firstEnd = normalized.length + 1;
       const from = Math.max(0, firstEnd - charMax + 1); // first P index an affected n-gram can start at
-      const tailOf = (full: string) => `${from === 0 ? ` ${full}` : full.slice(from - 1)} `;
-      visitCharNgrams(tailOf(normalized), charMin, charMax, firstEnd - from, removeChar);
-      visitCharNgrams(tailOf(text), charMin, charMax, firstEnd - from, addChar);
+      visitCharNgrams(paddedTail(normalized, from), charMin, charMax, firstEnd - from, removeChar);
+      visitCharNgrams(paddedTail(text, from), charMin, charMax, firstEnd - from, addChar);
     }
     if (wordMax > 0) {
       // A space ends every word, so tokenizing from the last chunk's start matches the full tokenization.
@@ -163,7 +172,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     return normalized.length === 0 ? joined.trim() : normalized + joined.trimEnd();
   }
 
-  const isZero = () => (charCounts.size === 0 && wordCounts.size === 0) || !(squaredNorm > 0);
+  const isZero = () => (charCounts.live === 0 && wordCounts.live === 0) || !(squaredNorm > 0);
 
   return {
     update(text) {
