@@ -4,6 +4,7 @@
 // prompt is a batch of one. Not the request parsing (engine.ts) nor the naive merge (naive-merge.ts).
 
 import type { AdapterMix, BackendSession, KvCache, MixCoefficients, StepInput } from '@lora-tle/spec';
+import { createStreamingDetokenizer, type StreamingDetokenizer } from '@lora-tle/tokenizer';
 import { extendMask, lastLogitsOfRow, leftPad } from './batch-inputs.js';
 import type { BatchEvent, DoneEvent, FinishReason, KvPolicy } from './events.js';
 import type { MixPlanner, RoutingRequest } from './routing-mode.js';
@@ -42,7 +43,8 @@ export interface LoopSettings {
 
 interface RowState {
   generated: number[];
-  decoded: string; // text of `generated`
+  detokenizer: StreamingDetokenizer; // decodes each new id against a few ids of context: O(1) per token
+  decoded: string; // text of `generated`, without a trailing incomplete UTF-8 character until the end
   lastMix: AdapterMix | null;
   finished: boolean;
   firstTokenAt: number | null;
@@ -54,8 +56,10 @@ interface RowState {
 export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSettings): AsyncGenerator<BatchEvent> {
   const { session, tokenizer, signal } = settings;
   const batchSize = rows.length;
+  const decode = (ids: readonly number[]) => tokenizer.decode(ids);
   const states: RowState[] = rows.map(() => ({
     generated: [],
+    detokenizer: createStreamingDetokenizer(decode),
     decoded: '',
     lastMix: null,
     finished: false,
@@ -81,6 +85,7 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
     const row = rows[b]!;
     const state = states[b]!;
     state.finished = true;
+    state.decoded += state.detokenizer.flush();
     const tail = reason === 'stop' || reason === 'length' ? '' : row.stops.finish(state.decoded).delta;
     const totalMs = performance.now() - settings.startedAt;
     const event: DoneEvent = {
@@ -168,11 +173,12 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
           continue;
         }
         state.generated.push(tokenId);
-        state.decoded = tokenizer.decode(state.generated);
+        state.decoded += state.detokenizer.push(tokenId);
         const update = row.stops.update(state.decoded);
         let delta = update.delta;
         let reason: FinishReason | null = update.stopped ? 'stop' : null;
         if (reason === null && state.generated.length >= row.maxNewTokens) {
+          state.decoded += state.detokenizer.flush();
           delta += row.stops.finish(state.decoded).delta;
           reason = 'length';
         }

@@ -176,6 +176,42 @@ describe('engine on the reference forward', () => {
     expect(streamed + stopped.tail).toBe(stopped.text);
   });
 
+  it('a character split across tokens is streamed whole: no U+FFFD in deltas or in the router\'s text, full text at the end', async () => {
+    // A byte tokenizer: ids 3.. are single bytes, so "é" (C3 A9) and "€" (E2 82 AC) span tokens.
+    const bytes = [0x61, 0xc3, 0xa9, 0x62, 0xe2, 0x82, 0xac, 0x63, 0x3a, 0xe2]; // a é b € c : then half a €
+    const byteTokenizer = {
+      encode: (text: string) => [1, ...Array.from(new TextEncoder().encode(text), (byte) => 3 + Math.max(0, bytes.indexOf(byte)))],
+      decode: (ids: readonly number[]) => new TextDecoder().decode(Uint8Array.from(ids.filter((id) => id >= 3), (id) => bytes[id - 3]!)),
+    };
+    const forced = (step: number) => 3 + (step + 1) % bytes.length; // after the prompt "a": é b € c : € …
+    const seen: string[] = [];
+    const recordingRouter: ContextRouter = {
+      adapters: TINY_ADAPTERS,
+      async route({ text }) {
+        seen.push(text);
+        return { adapters: TINY_ADAPTERS, weights: oneHot(0) };
+      },
+    };
+    const run = async (maxNewTokens: number, stop?: string[]) => {
+      const session = await createReferenceBackend(model, { steps: [], caches: [] }, (_row, step, logits) => logits.fill(-1e9).fill(0, forced(step), forced(step) + 1)).doLoad('memory');
+      const engine = createEngine({ session, tokenizer: byteTokenizer, router: recordingRouter });
+      const events = await collect(engine.generate({ prompt: 'a', mode: 'token', maxNewTokens, ...(stop ? { stop } : {}) }));
+      const done = events.at(-1) as DoneEvent;
+      const deltas = events.filter((event): event is TokenEvent => event.type === 'token').map((event) => event.text);
+      return { done, deltas };
+    };
+    const whole = await run(9); // ends one byte into a second "€"
+    expect(whole.done.finishReason).toBe('length');
+    expect(whole.deltas.join('') + whole.done.tail).toBe('éb€c:\uFFFD');
+    expect(whole.done.text).toBe('éb€c:\uFFFD'); // what decode(all ids) gives: the cut character is not hidden
+    expect(whole.deltas.slice(0, 6)).toEqual(['', 'é', 'b', '', '', '€']);
+    expect(seen.slice(0, 9)).toEqual(['a', 'a', 'aé', 'aéb', 'aéb', 'aéb', 'aéb€', 'aéb€c', 'aéb€c:']);
+    const stopped = await run(9, ['€c']);
+    expect(stopped.done.finishReason).toBe('stop');
+    expect(stopped.done.text).toBe('éb');
+    expect(stopped.deltas.join('') + stopped.done.tail).toBe('éb');
+  });
+
   it('abort stops cleanly with finishReason aborted and disposes the cache', async () => {
     const { engine, log } = await engineFor(model, null, (_row, _step, logits) => (logits[2] = -1e9));
     const controller = new AbortController();
