@@ -32,8 +32,14 @@ export interface EmbeddedDefault {
   storeDir: string;
 }
 
+/** A path inside the repository checkout. This module sits at apps/cli/src/ (or, built, apps/cli/dist/), so
+ * the repository root is three levels up either way; files in deeper folders must not resolve their own. */
+export function repositoryPath(relative: string): string {
+  return fileURLToPath(new URL(`../../../${relative}`, import.meta.url));
+}
+
 export function embeddedFixtureDir(): string {
-  return fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
+  return repositoryPath('fixtures/tiny-tle/');
 }
 
 export function cacheRoot(env: Record<string, string | undefined> = process.env): string {

@@ -7,14 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { contextRouterFrom, engineTokenizerFrom } from '@lora-tle/engine';
 import { benchJson, benchSvg, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
 import { loadPeftAdapter } from '@lora-tle/lora-store/node';
 import { createRouter } from '@lora-tle/router';
 import { LoraTleError, type LoraModuleWeights } from '@lora-tle/spec';
-import { embeddedFixtureDir } from '../embedded-default.js';
+import { embeddedFixtureDir, repositoryPath } from '../embedded-default.js';
 import { parsePositiveInteger } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
@@ -39,7 +38,7 @@ interface BenchFlags {
   svg?: string;
 }
 
-const ORIGINAL_LOOP = fileURLToPath(new URL('../../../../tools/original-loop/original_loop.py', import.meta.url));
+const ORIGINAL_LOOP = repositoryPath('tools/original-loop/original_loop.py');
 
 async function loadAdapterWeights(adaptersDir: string, names: readonly string[]): Promise<LoraModuleWeights[][]> {
   const weights: LoraModuleWeights[][] = [];
