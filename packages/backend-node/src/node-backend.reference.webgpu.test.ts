@@ -9,11 +9,11 @@
 // every new head shape (~30 s each on a loaded 2-core machine); Mesa caches them.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRandomAdapter, createRandomLlama, type AdapterSource, type RandomLlama } from '@lora-tle/graph';
-import type { BackendSession, Combination, LlamaArchitecture, StepOutput } from '@lora-tle/spec';
+import { createRandomLlama, type AdapterSource, type RandomLlama } from '@lora-tle/graph';
+import type { BackendSession, Combination, StepOutput } from '@lora-tle/spec';
 import { preflightDevice } from './execution-providers.js';
 import { createNodeBackend } from './index.js';
-import { buildPack, maxAbsDifference, mix, referenceSequence, tempDirs } from './test-support.js';
+import { buildPack, maxAbsDifference, mix, RANDOM_REFERENCE_CASES, REFERENCE_PROMPT, REFERENCE_STEP_WEIGHTS, referenceSequence, tempDirs, type RandomReferenceCase } from './test-support.js';
 
 const webgpuProblem = await preflightDevice('webgpu');
 if (webgpuProblem) console.warn(`[reference webgpu] skipped: ${webgpuProblem.message}`);
@@ -26,61 +26,26 @@ afterAll(() => {
   if (measured.length > 0) console.info(`[reference webgpu] max |Δ| over prefill logits, hidden and decode logits:\n${measured.join('\n')}`);
 });
 
-interface Case {
-  name: string;
-  architecture: Partial<LlamaArchitecture>;
-  adapters: (architecture: LlamaArchitecture) => AdapterSource[];
-  combinations: Combination[];
+interface Case extends RandomReferenceCase {
   prompt: number[];
 }
 
-const SHORT_PROMPT = [3, 14, 15, 9, 2, 6];
 const LONG_PROMPT = Array.from({ length: 40 }, (_, t) => (t * 13 + 5) % 37); // > 31: several runs on webgpu
+const [MQA, MHA] = RANDOM_REFERENCE_CASES as [RandomReferenceCase, RandomReferenceCase];
 
 const CASES: Case[] = [
-  {
-    name: 'MQA (n_kv = 1), tied, llama3 RoPE, attention bias, V = 37, mixed ranks and targets, 40-token prompt',
-    architecture: {
-      numKvHeads: 1,
-      tieWordEmbeddings: true,
-      attentionBias: true,
-      ropeTheta: 500000,
-      ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 16 },
-    },
-    adapters: (architecture) => [
-      createRandomAdapter(architecture, { name: 'qv', rank: 4, targets: ['q_proj', 'v_proj'] }, 11),
-      createRandomAdapter(architecture, { name: 'all', rank: 2, alpha: 3, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, 12),
-      createRandomAdapter(architecture, { name: 'mlp1', rank: 3, targets: ['gate_proj', 'down_proj'], layers: [1], rankByKind: { down_proj: 5 } }, 13),
-    ],
-    combinations: ['cat'],
-    prompt: LONG_PROMPT,
-  },
-  {
-    name: 'MHA (n_kv = n_heads), head_dim 16, linear RoPE, MLP bias, untied, V = 41',
-    architecture: { hiddenSize: 24, numHeads: 2, numKvHeads: 2, headDim: 16, mlpBias: true, vocabSize: 41, ropeScaling: { type: 'linear', factor: 2 } },
-    adapters: (architecture) => [
-      createRandomAdapter(architecture, { name: 'a', rank: 4, targets: ['q_proj', 'v_proj', 'down_proj'] }, 21),
-      createRandomAdapter(architecture, { name: 'b', rank: 4, alpha: 16, targets: ['q_proj', 'k_proj', 'up_proj', 'down_proj'] }, 22),
-    ],
-    combinations: ['cat', 'linear', 'linear-peft0.4'],
-    prompt: SHORT_PROMPT,
-  },
+  { ...MQA, name: `${MQA.name}, 40-token prompt`, prompt: LONG_PROMPT },
+  { ...MHA, prompt: REFERENCE_PROMPT },
   {
     name: 'base model without adapters, V = 19',
     architecture: { numLayers: 1, vocabSize: 19 },
     adapters: () => [],
     combinations: ['cat'],
-    prompt: SHORT_PROMPT.map((token) => token % 19),
+    prompt: REFERENCE_PROMPT.map((token) => token % 19),
   },
 ];
 
-const STEP_WEIGHTS = [
-  [0.7, 0.2, 0.1],
-  [0.1, -0.5, 0.9],
-  [0, 1, 0],
-  [0.3, 0.3, 0.4],
-  [1.2, 0, -0.2],
-];
+const STEP_WEIGHTS = REFERENCE_STEP_WEIGHTS;
 
 /** Prefill (all logits, hidden) and decode steps with a new mixture each; every output of both devices and the reference. */
 async function compare(model: RandomLlama, adapters: AdapterSource[], combination: Combination, packName: string, prompt: number[]) {

@@ -1,12 +1,13 @@
 // Test support (not exported): builds packs from random tiny models into a temp directory and
-// runs the same steps through the reference forward, so tests compare logits row by row.
+// runs the same steps through the reference forward, so tests compare logits row by row; and the
+// random configurations and per-step mixtures that the CPU and WebGPU reference tests share.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AdapterSource, type RandomLlama, writeModelPack } from '@lora-tle/graph';
+import { createRandomAdapter, type AdapterSource, type RandomLlama, writeModelPack } from '@lora-tle/graph';
 import { createReferenceCache, mixCoefficients, referenceForward, type ReferenceKvCache } from '@lora-tle/mixing';
-import type { Combination, MixCoefficients } from '@lora-tle/spec';
+import type { Combination, LlamaArchitecture, MixCoefficients } from '@lora-tle/spec';
 
 export interface TempDirs {
   make(name: string): string;
@@ -45,3 +46,50 @@ export function maxAbsDifference(left: ArrayLike<number>, right: ArrayLike<numbe
   for (let i = 0; i < left.length; i++) max = Math.max(max, Math.abs((left[i] as number) - (right[i] as number)));
   return max;
 }
+
+/** A random tiny Llama configuration with its adapters and the combinations to build it with. */
+export interface RandomReferenceCase {
+  name: string;
+  architecture: Partial<LlamaArchitecture>;
+  adapters: (architecture: LlamaArchitecture) => AdapterSource[];
+  combinations: Combination[];
+}
+
+export const RANDOM_REFERENCE_CASES: readonly RandomReferenceCase[] = [
+  {
+    name: 'MQA (n_kv = 1), tied embeddings, llama3 RoPE, attention bias, V = 37, mixed ranks and targets',
+    architecture: {
+      numKvHeads: 1,
+      tieWordEmbeddings: true,
+      attentionBias: true,
+      ropeTheta: 500000,
+      ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 16 },
+    },
+    adapters: (architecture) => [
+      createRandomAdapter(architecture, { name: 'qv', rank: 4, targets: ['q_proj', 'v_proj'] }, 11),
+      createRandomAdapter(architecture, { name: 'all', rank: 2, alpha: 3, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, 12),
+      createRandomAdapter(architecture, { name: 'mlp1', rank: 3, targets: ['gate_proj', 'down_proj'], layers: [1], rankByKind: { down_proj: 5 } }, 13),
+    ],
+    combinations: ['cat'],
+  },
+  {
+    name: 'MHA (n_kv = n_heads), explicit head_dim 16, linear RoPE, MLP bias, untied, V = 41, equal ranks',
+    architecture: { hiddenSize: 24, numHeads: 2, numKvHeads: 2, headDim: 16, mlpBias: true, vocabSize: 41, ropeScaling: { type: 'linear', factor: 2 } },
+    adapters: (architecture) => [
+      createRandomAdapter(architecture, { name: 'a', rank: 4, targets: ['q_proj', 'v_proj', 'down_proj'] }, 21),
+      createRandomAdapter(architecture, { name: 'b', rank: 4, alpha: 16, targets: ['q_proj', 'k_proj', 'up_proj', 'down_proj'] }, 22),
+    ],
+    combinations: ['cat', 'linear', 'linear-peft0.4'],
+  },
+];
+
+export const REFERENCE_PROMPT = [3, 14, 15, 9, 2, 6];
+
+/** The mixture of each step (prefill, then decode), cut to the case's adapter count; includes negative and > 1 weights. */
+export const REFERENCE_STEP_WEIGHTS = [
+  [0.7, 0.2, 0.1],
+  [0.1, -0.5, 0.9],
+  [0, 1, 0],
+  [0.3, 0.3, 0.4],
+  [1.2, 0, -0.2],
+];
