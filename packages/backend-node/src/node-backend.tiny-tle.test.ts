@@ -6,43 +6,24 @@
 // sequence recomputed, the paper's loop) is replayed with a fresh prefill per step.
 // Skipped, with a message, when the fixture has no reference yet.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModelPack } from '@lora-tle/graph';
 import { openSafetensors, memoryByteSource } from '@lora-tle/lora-store';
 import type { BackendSession, Combination } from '@lora-tle/spec';
 import { createNodeBackend } from './index.js';
-import { maxAbsDifference, mix, tempDirs } from './test-support.js';
+import { maxAbsDifference, mix, readTinyTleReferenceIndex, tempDirs, TINY_TLE_FIXTURE, TINY_TLE_REFERENCE_INDEX } from './test-support.js';
 
-// LORA_TLE_FIXTURE_DIR points at another copy of the fixture (e.g. a committed one while it is regenerated)
-const FIXTURE = process.env['LORA_TLE_FIXTURE_DIR'] ?? fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
-const INDEX = join(FIXTURE, 'reference', 'index.json');
-const present = existsSync(INDEX) && existsSync(join(FIXTURE, 'config.json'));
+const FIXTURE = TINY_TLE_FIXTURE;
+const INDEX = TINY_TLE_REFERENCE_INDEX;
+const index = readTinyTleReferenceIndex();
+const present = index !== null;
 if (!present) console.warn(`tiny-tle parity skipped: ${INDEX} not found (run tools/fixtures/make_tiny_tle.py)`);
-
-interface ReferenceRun {
-  name: string;
-  file: string;
-  mode: 'base' | 'adapter' | 'mixture' | 'token';
-  combination: Combination | null;
-  weights: number[] | string;
-  weights_per_step: number[][] | null;
-  generated_ids: number[][];
-}
-interface ReferenceIndex {
-  adapter_order: string[];
-  steps: number;
-  vocab_size: number;
-  prompts: { task: string; prompt_ids: number[] }[];
-  runs: ReferenceRun[];
-}
 
 const TOLERANCE = 1e-4;
 const dirs = tempDirs('tiny-tle');
 const sessions: Partial<Record<Combination, BackendSession>> = {};
-const index: ReferenceIndex | null = present ? (JSON.parse(readFileSync(INDEX, 'utf8')) as ReferenceIndex) : null;
 
 describe.skipIf(!present)('node backend vs transformers + PEFT on fixtures/tiny-tle', () => {
   beforeAll(async () => {

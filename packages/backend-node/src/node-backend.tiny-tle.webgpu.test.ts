@@ -13,9 +13,8 @@
 // tools/ci/install-system-deps.sh installs lavapipe) or the fixture has no reference. The first
 // run on a fresh machine also compiles shaders (~30 s, then cached by Mesa).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModelPack } from '@lora-tle/graph';
 import { memoryByteSource, openSafetensors } from '@lora-tle/lora-store';
@@ -23,35 +22,18 @@ import type { BackendSession, Combination, KvCache, StepOutput } from '@lora-tle
 import { preflightDevice } from './execution-providers.js';
 import { createNodeBackend } from './index.js';
 import { NodeKvCache } from './node-kv-cache.js';
-import { maxAbsDifference, mix, tempDirs } from './test-support.js';
+import { maxAbsDifference, mix, readTinyTleReferenceIndex, tempDirs, TINY_TLE_FIXTURE, TINY_TLE_REFERENCE_INDEX, type ReferenceRun } from './test-support.js';
 
-// LORA_TLE_FIXTURE_DIR points at another copy of the fixture (e.g. a committed one while it is regenerated)
-const FIXTURE = process.env['LORA_TLE_FIXTURE_DIR'] ?? fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
-const INDEX = join(FIXTURE, 'reference', 'index.json');
-const fixturePresent = existsSync(INDEX) && existsSync(join(FIXTURE, 'config.json'));
+const FIXTURE = TINY_TLE_FIXTURE;
+const INDEX = TINY_TLE_REFERENCE_INDEX;
+const index = readTinyTleReferenceIndex();
+const fixturePresent = index !== null;
 const webgpuProblem = await preflightDevice('webgpu');
 if (webgpuProblem) console.warn(`[tiny-tle webgpu] skipped: ${webgpuProblem.message}`);
 else if (!fixturePresent) console.warn(`[tiny-tle webgpu] skipped: ${INDEX} not found (run tools/fixtures/make_tiny_tle.py)`);
 
-interface ReferenceRun {
-  name: string;
-  file: string;
-  mode: 'base' | 'adapter' | 'mixture' | 'token';
-  combination: Combination | null;
-  weights: number[] | string;
-  generated_ids: number[][];
-}
-interface ReferenceIndex {
-  adapter_order: string[];
-  steps: number;
-  vocab_size: number;
-  prompts: { task: string; prompt_ids: number[] }[];
-  runs: ReferenceRun[];
-}
-
 const GPU_TOLERANCE = 1e-3; // issue 4: CPU vs WebGPU logits within 1e-3
 const CPU_TOLERANCE = 1e-4; // the CPU test's tolerance against transformers + PEFT
-const index: ReferenceIndex | null = fixturePresent ? (JSON.parse(readFileSync(INDEX, 'utf8')) as ReferenceIndex) : null;
 const dirs = tempDirs('tiny-tle-webgpu');
 const sessions: Record<'cpu' | 'webgpu', Partial<Record<Combination, BackendSession>>> = { cpu: {}, webgpu: {} };
 const measured: string[] = [];

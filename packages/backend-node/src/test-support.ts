@@ -1,10 +1,12 @@
 // Test support (not exported): builds packs from random tiny models into a temp directory and
 // runs the same steps through the reference forward, so tests compare logits row by row; and the
-// random configurations and per-step mixtures that the CPU and WebGPU reference tests share.
+// random configurations and per-step mixtures that the CPU and WebGPU reference tests share, and the
+// tiny-tle fixture's reference index (tools/fixtures/stage_reference.py) that both parity tests read.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRandomAdapter, type AdapterSource, type RandomLlama, writeModelPack } from '@lora-tle/graph';
 import { createReferenceCache, mixCoefficients, referenceForward, type ReferenceKvCache } from '@lora-tle/mixing';
 import type { Combination, LlamaArchitecture, MixCoefficients } from '@lora-tle/spec';
@@ -93,3 +95,33 @@ export const REFERENCE_STEP_WEIGHTS = [
   [0.3, 0.3, 0.4],
   [1.2, 0, -0.2],
 ];
+
+// ---- the tiny-tle fixture's references (fixtures/tiny-tle/reference/index.json) ----
+
+// LORA_TLE_FIXTURE_DIR points at another copy of the fixture (e.g. a committed one while it is regenerated)
+export const TINY_TLE_FIXTURE = process.env['LORA_TLE_FIXTURE_DIR'] ?? fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
+export const TINY_TLE_REFERENCE_INDEX = join(TINY_TLE_FIXTURE, 'reference', 'index.json');
+
+export interface ReferenceRun {
+  name: string;
+  file: string;
+  mode: 'base' | 'adapter' | 'mixture' | 'token';
+  combination: Combination | null;
+  weights: number[] | string;
+  weights_per_step: number[][] | null;
+  generated_ids: number[][];
+}
+
+export interface ReferenceIndex {
+  adapter_order: string[];
+  steps: number;
+  vocab_size: number;
+  prompts: { task: string; prompt_ids: number[] }[];
+  runs: ReferenceRun[];
+}
+
+/** The fixture's reference index, or null when the fixture (model or references) is not there. */
+export function readTinyTleReferenceIndex(): ReferenceIndex | null {
+  if (!existsSync(TINY_TLE_REFERENCE_INDEX) || !existsSync(join(TINY_TLE_FIXTURE, 'config.json'))) return null;
+  return JSON.parse(readFileSync(TINY_TLE_REFERENCE_INDEX, 'utf8')) as ReferenceIndex;
+}
