@@ -5,56 +5,18 @@
 // files run the real bin/lora-tle.js as a child process (about a second each, run concurrently);
 // the rest run in-process through runCli.
 
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PackManifest } from '@lora-tle/spec';
-import { runCli } from '../cli.js';
-import { createTerminal } from '../terminal.js';
+import { expectOneCliErrorLine, runBin, runInProcess, type RunResult } from '../test-cli-run.js';
 import { TINY_ARCHITECTURE_CONFIG, writeTinyAdapter, writeTinyCheckpoint } from '../test-adapters.js';
 import { parseAdapterArgument } from './build.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'lora-tle.js');
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBin(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function runInProcess(args: string[]): Promise<RunResult> {
-  let stdout = '';
-  let stderr = '';
-  const terminal = createTerminal({
-    stdout: { isTTY: false, write: (text: string) => (stdout += text) },
-    stderr: { isTTY: false, write: (text: string) => (stderr += text) },
-    env: {},
-  });
-  const code = await runCli(args, terminal);
-  return { code, stdout, stderr };
-}
-
 function expectOneErrorLine(result: RunResult, code: string): void {
-  const lines = result.stderr.split('\n').filter((line) => line !== '');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(new RegExp(`^lora-tle: \\[${code}\\] \\S`));
-  expect(result.stderr).not.toMatch(/\n\s+at /);
+  expectOneCliErrorLine(result, code);
   expect(result.stdout).toBe('');
 }
 
