@@ -1,26 +1,31 @@
 // A reusable counter of 32-bit feature keys (open addressing, linear probing) for the hashing
-// embedder: counting term frequencies per text without allocating a Map entry per feature. It is
-// scratch memory owned by one embedder instance (not shared, not module-level); it grows as needed.
+// embedder: counting term frequencies per text, or the net tf changes of one incremental step,
+// without allocating a Map entry per feature. It is scratch memory owned by one embedder instance
+// (not shared, not module-level); it grows as needed.
 // Not a general hash map: keys are already well-mixed 32-bit hashes, values are counts.
 
 export interface FeatureCounter {
-  add(key: number): void;
-  /** Visit every (key, count) once, in insertion order, and empty the counter. */
+  /** Adds `delta` (default 1, may be negative) to the key's count. */
+  add(key: number, delta?: number): void;
+  /** Visit every key added since the last visit once, in first-insertion order, with its net count
+   * (0 when its changes cancelled), and empty the counter. */
   forEachAndClear(visit: (key: number, count: number) => void): void;
 }
 
 export function createFeatureCounter(initialCapacity = 1 << 12): FeatureCounter {
   let mask = initialCapacity - 1; // capacity is a power of two
   let keys = new Uint32Array(initialCapacity);
-  let counts = new Uint32Array(initialCapacity); // 0 = empty slot
+  let counts = new Int32Array(initialCapacity);
+  let occupied = new Uint8Array(initialCapacity); // 1 = the slot holds a key added since the last visit
   let usedSlots = new Int32Array(initialCapacity >> 1); // slots in insertion order
   let used = 0;
 
   function insert(key: number, count: number): void {
     let slot = key & mask;
-    while (counts[slot] !== 0 && keys[slot] !== key) slot = (slot + 1) & mask;
-    if (counts[slot] === 0) {
+    while (occupied[slot] === 1 && keys[slot] !== key) slot = (slot + 1) & mask;
+    if (occupied[slot] === 0) {
       keys[slot] = key;
+      occupied[slot] = 1;
       usedSlots[used++] = slot;
     }
     counts[slot] = (counts[slot] as number) + count;
@@ -33,22 +38,24 @@ export function createFeatureCounter(initialCapacity = 1 << 12): FeatureCounter 
     const capacity = (mask + 1) * 2;
     mask = capacity - 1;
     keys = new Uint32Array(capacity);
-    counts = new Uint32Array(capacity);
+    counts = new Int32Array(capacity);
+    occupied = new Uint8Array(capacity);
     usedSlots = new Int32Array(capacity >> 1);
     used = 0;
     for (const slot of oldSlots) insert(oldKeys[slot] as number, oldCounts[slot] as number);
   }
 
   return {
-    add(key) {
+    add(key, delta = 1) {
       if (used >= usedSlots.length) grow(); // load factor stays ≤ 1/2
-      insert(key >>> 0, 1);
+      insert(key >>> 0, delta);
     },
     forEachAndClear(visit) {
       for (let i = 0; i < used; i++) {
         const slot = usedSlots[i] as number;
         visit(keys[slot] as number, counts[slot] as number);
         counts[slot] = 0;
+        occupied[slot] = 0;
       }
       used = 0;
     },

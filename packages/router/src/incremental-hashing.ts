@@ -11,7 +11,7 @@
 import { PAPER_COSINE_EPS } from '@lora-tle/mixing';
 import { LoraTleError } from '@lora-tle/spec';
 import type { HashingEmbedderSettings } from './hashing-embedder.js';
-import { createTermFrequencyTable, type TermFrequencyTable } from './feature-counter.js';
+import { createFeatureCounter, createTermFrequencyTable, type FeatureCounter, type TermFrequencyTable } from './feature-counter.js';
 import { normalizeHashingText, sublinearTf, visitCharNgrams, visitWordNgrams, WORD_PATTERN } from './hashing-features.js';
 
 export interface IncrementalHashingEmbedding {
@@ -48,8 +48,8 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   let squaredNorm = 0; // ‖u‖²
   const charCounts = createTermFrequencyTable(); // key → tf, only keys with fit weight > 0
   const wordCounts = createTermFrequencyTable();
-  const charPending = new Map<number, number>(); // key → tf change of this step
-  const wordPending = new Map<number, number>();
+  const charPending = createFeatureCounter(1 << 8); // key → tf change of this step
+  const wordPending = createFeatureCounter(1 << 6);
   const words: string[] = []; // the words of `normalized`
   const wordStarts: number[] = []; // their offsets in `normalized`
   const wordPattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags); // own lastIndex
@@ -60,9 +60,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   let chunkWord = 0; // index of the first word of that chunk
 
   // Feature visitors, made once: each records a tf change of this step (net per key; applied by apply()).
-  const pend = (pending: Map<number, number>, change: number) => (key: number) => {
-    pending.set(key, (pending.get(key) ?? 0) + change);
-  };
+  const pend = (pending: FeatureCounter, change: number) => (key: number) => pending.add(key, change);
   const addChar = pend(charPending, 1);
   const removeChar = pend(charPending, -1);
   const addWord = pend(wordPending, 1);
@@ -70,11 +68,11 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
 
   // Apply the net tf changes: u[key mod D] ± w_type·w_fit(key)·((1+ln tf1) − (1+ln tf0)), and with
   // `tracked` also ‖u‖² and each u·p_i. Keys of fit weight 0 are never counted.
-  function apply(pending: Map<number, number>, counts: TermFrequencyTable, typeWeight: number, tracked: boolean): void {
-    for (const [key, change] of pending) {
-      if (change === 0) continue;
+  function apply(pending: FeatureCounter, counts: TermFrequencyTable, typeWeight: number, tracked: boolean): void {
+    pending.forEachAndClear((key, change) => {
+      if (change === 0) return;
       const keyWeight = fitWeight === null ? 1 : fitWeight(key);
-      if (keyWeight === 0) continue;
+      if (keyWeight === 0) return;
       const before = counts.change(key, change);
       const after = before + change;
       const value = typeWeight * keyWeight * ((after === 0 ? 0 : sublinearTf(after)) - (before === 0 ? 0 : sublinearTf(before)));
@@ -88,8 +86,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
         const column = bucket * adapterCount;
         for (let i = 0; i < adapterCount; i++) dots[i] = (dots[i] as number) + signed * (profileColumns[column + i] as number);
       }
-    }
-    pending.clear();
+    });
   }
 
   function tokenizeFrom(text: string, offset: number): void {
