@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { BackendKvCache, presentTensors } from './kv-cache-base.js';
-import { emptyPastShape, stepFeedArrays } from './feed-arrays.js';
+import { emptyPastShape, int64From, stepFeedArrays } from './feed-arrays.js';
 import { pastInputNames, stepOutputNames } from './pack-io-names.js';
 import { mixRow, smallPack, smallStep } from './test-support.js';
 
@@ -38,6 +38,15 @@ describe('stepFeedArrays', () => {
   });
 });
 
+describe('int64From', () => {
+  it('equals BigInt of every value over the int32 range, negatives and zero included', () => {
+    const values = Int32Array.of(0, 1, -1, 2, 31999, -2147483648, 2147483647, 1024, -7);
+    expect(int64From(values)).toEqual(BigInt64Array.from(values, (value) => BigInt(value)));
+    expect(int64From(Uint8Array.of(0, 1, 1, 0))).toEqual(BigInt64Array.of(0n, 1n, 1n, 0n));
+    expect(int64From([])).toEqual(new BigInt64Array(0));
+  });
+});
+
 describe('pack IO names and the cache base', () => {
   it('fills the {i} templates per layer and lists the outputs of a step', () => {
     expect(pastInputNames(pack)).toEqual([
@@ -47,6 +56,9 @@ describe('pack IO names and the cache base', () => {
     expect(stepOutputNames(pack, true)).toEqual(['logits', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
     expect(stepOutputNames({ ...pack, io: { ...pack.io, hidden: 'hidden' } }, true).at(-1)).toBe('hidden');
     expect(stepOutputNames({ ...pack, io: { ...pack.io, hidden: 'hidden' } }, false)).toHaveLength(5);
+    expect(stepOutputNames(pack, false)).toEqual(stepOutputNames(pack, true)); // this pack has no hidden output
+    expect(pastInputNames(pack)).toBe(pastInputNames(pack)); // made once per manifest, read every step
+    expect(Object.isFrozen(stepOutputNames(pack, true))).toBe(true);
   });
 
   it('a cache feeds its tensors as the past, disposes them once, and refuses use after dispose', () => {

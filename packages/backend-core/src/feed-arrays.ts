@@ -16,6 +16,28 @@ export function emptyPastShape(pack: PackManifest, batchSize: number): number[] 
   return [batchSize, pack.architecture.numKvHeads, 0, pack.architecture.headDim];
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * int32-range integers as int64 without a BigInt per element (decoding converts the whole mask
+ * every step): on little-endian hosts each value goes into the low word of its int64 and its sign
+ * into the high word, through an Int32Array view.
+ */
+export function int64From(values: ArrayLike<number>): BigInt64Array {
+  const result = new BigInt64Array(values.length);
+  if (!LITTLE_ENDIAN) {
+    for (let i = 0; i < values.length; i++) result[i] = BigInt(values[i] as number);
+    return result;
+  }
+  const words = new Int32Array(result.buffer); // (n, 2): low word, high word
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as number;
+    words[2 * i] = value;
+    words[2 * i + 1] = value < 0 ? -1 : 0;
+  }
+  return result;
+}
+
 /**
  * Feeds for `input` (validated) on a past of length `past`. Positions default to past + [0..T),
  * the mask to all ones (B, past + T). Includes empty past_key_values feeds only when input.cache
@@ -27,10 +49,16 @@ export function stepFeedArrays(pack: PackManifest, input: StepInput, past: numbe
   const N = pack.adapters.length;
   const total = past + T;
 
-  const ids = BigInt64Array.from(input.inputIds, (id) => BigInt(id)); // (B, T)
-  const positions = new BigInt64Array(B * T); // (B, T)
-  for (let row = 0; row < B; row++) for (let t = 0; t < T; t++) positions[row * T + t] = BigInt(input.positionIds ? (input.positionIds[row * T + t] as number) : past + t);
-  const mask = input.attentionMask ? BigInt64Array.from(input.attentionMask, (value) => BigInt(value)) : new BigInt64Array(B * total).fill(1n); // (B, past + T)
+  const ids = int64From(input.inputIds); // (B, T)
+  let positions: BigInt64Array; // (B, T)
+  if (input.positionIds) {
+    positions = int64From(input.positionIds);
+  } else {
+    const counting = new Int32Array(B * T);
+    for (let row = 0; row < B; row++) for (let t = 0; t < T; t++) counting[row * T + t] = past + t;
+    positions = int64From(counting);
+  }
+  const mask = input.attentionMask ? int64From(input.attentionMask) : new BigInt64Array(B * total).fill(1n); // (B, past + T)
   const mixA = new Float32Array(B * N); // (B, N)
   const mixB = new Float32Array(B * N); // (B, N)
   input.mix.forEach((row, index) => {
