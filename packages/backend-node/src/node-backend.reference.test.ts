@@ -17,8 +17,8 @@ const CASES = RANDOM_REFERENCE_CASES;
 const PROMPT = REFERENCE_PROMPT;
 const STEP_WEIGHTS = REFERENCE_STEP_WEIGHTS;
 
-async function compareWithReference(model: RandomLlama, adapters: AdapterSource[], combination: Combination, packName: string): Promise<number[]> {
-  const packDir = await buildPack(dirs, packName, model, adapters, combination);
+async function compareWithReference(model: RandomLlama, adapters: AdapterSource[], combination: Combination, packName: string, fusedBMaxZeros?: number): Promise<number[]> {
+  const packDir = await buildPack(dirs, packName, model, adapters, combination, fusedBMaxZeros);
   const session = await backend.doLoad(packDir);
   const reference = referenceSequence(model, adapters, combination);
   const weightsAt = (step: number): number[] => (STEP_WEIGHTS[step] as number[]).slice(0, adapters.length);
@@ -55,6 +55,13 @@ describe('node backend vs the reference forward', () => {
         for (const difference of differences) expect(difference).toBeLessThanOrEqual(TOLERANCE);
       });
     }
+  });
+
+  it('cat with one B factor per module (no block-diagonal B for fused q/k/v and gate/up) matches the reference too', async () => {
+    const testCase = CASES[0]!;
+    const model = createRandomLlama(testCase.architecture, 100);
+    const differences = await compareWithReference(model, testCase.adapters(model.architecture), 'cat', 'case0-cat-per-module-b', 0);
+    for (const difference of differences) expect(difference).toBeLessThanOrEqual(TOLERANCE);
   });
 
   it('a base model without adapters matches the reference', async () => {

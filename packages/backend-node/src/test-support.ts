@@ -21,9 +21,9 @@ export function tempDirs(prefix: string): TempDirs {
   return { make: (name) => join(root, name), cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export async function buildPack(dirs: TempDirs, name: string, model: RandomLlama, adapters: readonly AdapterSource[], combination: Combination = 'cat'): Promise<string> {
+export async function buildPack(dirs: TempDirs, name: string, model: RandomLlama, adapters: readonly AdapterSource[], combination: Combination = 'cat', fusedBMaxZeros?: number): Promise<string> {
   const destination = dirs.make(name);
-  await writeModelPack({ source: model, adapters, destination, combination });
+  await writeModelPack({ source: model, adapters, destination, combination, ...(fusedBMaxZeros === undefined ? {} : { fusedBMaxZeros }) });
   return destination;
 }
 

@@ -10,7 +10,7 @@ import { stackModule } from './adapter-stacking.js';
 import type { ExternalDataWriter } from './external-data.js';
 import { GRAPH_IO, presentName, pastName } from './graph-io.js';
 import { type AdapterSource, type LlamaWeightSource, moduleShape, modulePath, readTensor } from './llama-source.js';
-import { emitFusedLoraLinear, type FusedLinearWeights, MixingCoefficients } from './lora-linear.js';
+import { BLOCK_DIAGONAL_B_MAX_ZEROS, blockDiagonalB, emitFusedLoraLinear, type FusedLinearWeights, MixingCoefficients } from './lora-linear.js';
 import { ElementType, float, GraphBuilder, int } from './onnx-builder.js';
 
 export const OPSET = { 'ai.onnx': 17, 'com.microsoft': 1 } as const;
@@ -20,6 +20,8 @@ export interface DecoderGraphOptions {
   source: LlamaWeightSource;
   adapters: readonly AdapterSource[];
   combination: Combination;
+  /** Most zeros a block-diagonal B of fused `cat` modules may add (default BLOCK_DIAGONAL_B_MAX_ZEROS). */
+  fusedBMaxZeros?: number;
   baseWriter: ExternalDataWriter;
   adapterWriter: ExternalDataWriter | null;
   withHidden: boolean;
@@ -109,7 +111,8 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
 
   /**
    * Linear modules that read the same input, fused: base weights concatenated to (in, Σ out), the
-   * stacked A factors of all of them to (in, Σ R); B factors stay per module. Returns y per kind.
+   * stacked A factors of all of them to (in, Σ R); B factors per module, or with `cat` one
+   * block-diagonal (Σ R, Σ out) when its zeros are few (lora-linear.ts). Returns y per kind.
    */
   const linears = async (input: string, layer: number, kinds: readonly LlamaLinearModule[]): Promise<string[]> => {
     const group = `model.layers.${layer}.${kinds.join('+')}`;
@@ -139,6 +142,7 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     const withBias = modules.some((module) => module.bias !== null);
     const bias = withBias ? base(`${group}.bias`, Float32Array.from(modules.flatMap((module) => Array.from(module.bias ?? new Float32Array(module.outFeatures)))), [totalOut]) : null;
 
+    const outFeatures = modules.map((module) => module.outFeatures);
     const adapted = modules.flatMap((module, index) => (module.stacked ? [{ index, stacked: module.stacked }] : []));
     let adapterWeights: FusedLinearWeights['adapters'] = null;
     if (adapted.length > 0 && adapterWriter) {
@@ -150,16 +154,20 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
         for (let i = 0; i < inFeatures; i++) fusedA.set(stacked.aTransposed.subarray(i * R, (i + 1) * R), i * totalRank + rankColumn);
         rankColumn += R;
       }
+      const perPartSize = adapted.reduce((sum, part) => sum + part.stacked.bTransposed.length, 0);
+      const blockSize = totalRank * totalOut;
+      const block = combination === 'cat' && adapted.length > 1 && blockSize - perPartSize <= (options.fusedBMaxZeros ?? BLOCK_DIAGONAL_B_MAX_ZEROS);
       adapterWeights = {
         aTransposed: builder.initializer(adapterWriter.add(`${group}.lora_a_t`, fusedA, [inFeatures, totalRank])),
-        parts: adapted.map(({ index, stacked }) => ({
-          index,
-          stacked,
-          bTransposed: builder.initializer(adapterWriter.add(`${stacked.module}.lora_b_t`, stacked.bTransposed, [stacked.rowAdapterIndex.length, stacked.outFeatures])),
-        })),
+        parts: adapted,
+        b: block
+          ? { kind: 'block-diagonal', bTransposed: builder.initializer(adapterWriter.add(`${group}.lora_b_t`, blockDiagonalB(adapted, outFeatures), [totalRank, totalOut])) }
+          : {
+              kind: 'per-part',
+              bTransposed: adapted.map(({ stacked }) => builder.initializer(adapterWriter.add(`${stacked.module}.lora_b_t`, stacked.bTransposed, [stacked.rowAdapterIndex.length, stacked.outFeatures]))),
+            },
       };
     }
-    const outFeatures = modules.map((module) => module.outFeatures);
     return emitFusedLoraLinear(builder, input, { weightTransposed, bias, outFeatures, adapters: adapterWeights }, combination, mixing);
   };
   const linear = async (input: string, layer: number, kind: LlamaLinearModule): Promise<string> => (await linears(input, layer, [kind]))[0] as string;

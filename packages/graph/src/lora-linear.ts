@@ -1,7 +1,8 @@
 // Graph nodes for linear modules with run-time adapter mixing (the graph contract in
 // docs/model-pack.md). Modules that read the same input (q/k/v, gate/up) are fused: one MatMul for
-// their base weights and one for their stacked A factors, then Split. For x (B, T, in) and each
-// module m:
+// their base weights and one for their stacked A factors, then Split. With `cat` and small enough
+// factors, their B factors too: one block-diagonal Bᵀ (Σ R, Σ out) and one Add before the Split, so
+// a decode step dispatches fewer nodes. For x (B, T, in) and each module m:
 //   base:   y_m = x W_mᵀ (+ bias)                                       (B, T, out_m)
 //   cat:    z = x Aᵀ_cat (B, T, R); z ⊙= a[row]·b[row]; y_m += z_m Bᵀ_m
 //   linear / linear-peft0.4 (equal ranks r, M adapters on module m):
@@ -48,8 +49,36 @@ export interface FusedLinearWeights {
   weightTransposed: string; // initializer (in, Σ out_m)
   bias: string | null; // initializer (Σ out_m,)
   outFeatures: readonly number[]; // out_m per module, in order
-  /** Stacked adapters of the modules that have any, with their position in `outFeatures`. */
-  adapters: { aTransposed: string; parts: { index: number; stacked: StackedModule; bTransposed: string }[] } | null; // aTransposed (in, Σ R_m)
+  /**
+   * Stacked adapters of the modules that have any, with their position in `outFeatures`; B as one
+   * Bᵀ (R_m, out_m) per part, or (`cat` only) one block-diagonal Bᵀ (Σ R, Σ out) for the group.
+   */
+  adapters: {
+    aTransposed: string; // (in, Σ R)
+    parts: { index: number; stacked: StackedModule }[];
+    b: { kind: 'per-part'; bTransposed: string[] } | { kind: 'block-diagonal'; bTransposed: string };
+  } | null;
+}
+
+/**
+ * Most zeros a block-diagonal Bᵀ may add over per-module factors (elements): below it, reading the
+ * zeros costs less than the MatMul and Add nodes it saves per layer (a few µs each on CPU).
+ */
+export const BLOCK_DIAGONAL_B_MAX_ZEROS = 1 << 16;
+
+/** Bᵀ (Σ R, Σ out) with each part's Bᵀ (R_m, out_m) at (its rank rows, its module's columns). */
+export function blockDiagonalB(parts: readonly { index: number; stacked: StackedModule }[], outFeatures: readonly number[]): Float32Array {
+  const totalRank = parts.reduce((sum, part) => sum + part.stacked.rowAdapterIndex.length, 0);
+  const totalOut = outFeatures.reduce((sum, out) => sum + out, 0);
+  const block = new Float32Array(totalRank * totalOut); // (Σ R, Σ out)
+  let row0 = 0;
+  for (const { index, stacked } of parts) {
+    const column0 = outFeatures.slice(0, index).reduce((sum, out) => sum + out, 0);
+    const R = stacked.rowAdapterIndex.length;
+    for (let k = 0; k < R; k++) block.set(stacked.bTransposed.subarray(k * stacked.outFeatures, (k + 1) * stacked.outFeatures), (row0 + k) * totalOut + column0);
+    row0 += R;
+  }
+  return block;
 }
 
 function split(builder: GraphBuilder, value: string, sizes: readonly number[]): string[] {
@@ -67,13 +96,17 @@ export function emitFusedLoraLinear(
 ): string[] {
   let y = builder.op('MatMul', [x, weights.weightTransposed]); // (B, T, Σ out)
   if (weights.bias !== null) y = builder.op('Add', [y, weights.bias]);
-  const outputs = split(builder, y, weights.outFeatures);
-  if (weights.adapters === null) return outputs;
+  if (weights.adapters === null) return split(builder, y, weights.outFeatures);
 
-  const { parts, aTransposed } = weights.adapters;
+  const { parts, aTransposed, b } = weights.adapters;
   const rows = parts.flatMap((part) => part.stacked.rowAdapterIndex); // (Σ R,)
   const z = builder.op('MatMul', [x, aTransposed]); // (B, T, Σ R)
   const weighted = builder.op('Mul', [z, mixing.forRows(combination === 'cat' ? 'ab' : 'a', rows)]); // (B, T, Σ R)
+  if (b.kind === 'block-diagonal') {
+    const delta = builder.op('MatMul', [weighted, b.bTransposed]); // (B, T, Σ out)
+    return split(builder, builder.op('Add', [y, delta]), weights.outFeatures);
+  }
+  const outputs = split(builder, y, weights.outFeatures);
   const pieces = split(
     builder,
     weighted,
@@ -89,7 +122,7 @@ export function emitFusedLoraLinear(
       const tiled = adapterCount === 1 ? u : builder.op('Tile', [u, builder.int64Constant([1, 1, adapterCount])]); // (B, T, M·r)
       beforeB = builder.op('Mul', [tiled, mixing.forRows('b', part.stacked.rowAdapterIndex)]); // (B, T, M·r)
     }
-    const delta = builder.op('MatMul', [beforeB, part.bTransposed]); // (B, T, out_m)
+    const delta = builder.op('MatMul', [beforeB, b.bTransposed[position] as string]); // (B, T, out_m)
     outputs[part.index] = builder.op('Add', [outputs[part.index] as string, delta]);
   });
   return outputs;

@@ -47,8 +47,16 @@ describe('writeModelPack', () => {
     ]);
     expect(manifest.files).toMatchObject({ model: 'model.onnx', baseWeights: 'base.weights', adapterWeights: 'adapters.weights', tokenizer: 'tokenizer.json', tokenizerConfig: null });
     expect(manifest.io.mixA).toBe('mix_a');
-    // adapter bytes: Σ over modules of (in + out)·r fp32, plus alignment padding < 64 per tensor
-    const adapterFloats = [adapterA, adapterB].reduce((sum, adapter) => sum + [...adapter.modules.values()].reduce((moduleSum, lora) => moduleSum + (lora.inFeatures + lora.outFeatures) * lora.rank, 0), 0);
+    // adapter bytes: Σ over modules of (in + out)·r fp32, plus the zeros of each layer's
+    // block-diagonal Bᵀ of q/k/v (q and v adapted: (R_q + R_v, Σ out) instead of R_q·out_q + R_v·out_v),
+    // plus alignment padding < 64 per tensor
+    const loraFloats = [adapterA, adapterB].reduce((sum, adapter) => sum + [...adapter.modules.values()].reduce((moduleSum, lora) => moduleSum + (lora.inFeatures + lora.outFeatures) * lora.rank, 0), 0);
+    const [outQ, outKv] = [arch.numHeads * arch.headDim, arch.numKvHeads * arch.headDim];
+    const blockZeros = Array.from({ length: arch.numLayers }, (_, layer) => {
+      const [rankQ, rankV] = [4 + (layer === 1 ? 2 : 0), 4];
+      return (rankQ + rankV) * (outQ + 2 * outKv) - (rankQ * outQ + rankV * outKv);
+    }).reduce((sum, zeros) => sum + zeros, 0);
+    const adapterFloats = loraFloats + blockZeros;
     const size = statSync(join(destination, 'adapters.weights')).size;
     expect(size).toBeGreaterThanOrEqual(adapterFloats * 4);
     expect(size).toBeLessThan(adapterFloats * 4 + 64 * 2 * 6);

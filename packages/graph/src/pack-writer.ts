@@ -20,6 +20,8 @@ export interface WritePackOptions {
   adapters: readonly AdapterSource[]; // pack order = mixing input order
   destination: string;
   combination?: Combination; // default 'cat'
+  /** `cat` only: most zeros a block-diagonal B of fused modules may add (default BLOCK_DIAGONAL_B_MAX_ZEROS; 0 = one B per module). */
+  fusedBMaxZeros?: number;
   overwrite?: boolean;
   /** Add the `hidden_pooled` output (for the `hidden` embedder). Default true. */
   withHidden?: boolean;
@@ -80,7 +82,7 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
   const adapterWriter = adapters.length > 0 ? new ExternalDataWriter(join(staging, PACK_FILES.adapterWeights), PACK_FILES.adapterWeights) : null;
   try {
     const withHidden = options.withHidden ?? true;
-    const graphOptions = { source, adapters, combination, baseWriter, adapterWriter, withHidden };
+    const graphOptions = { source, adapters, combination, baseWriter, adapterWriter, withHidden, ...(options.fusedBMaxZeros === undefined ? {} : { fusedBMaxZeros: options.fusedBMaxZeros }) };
     const model = await buildDecoderGraph(options.onProgress ? { ...graphOptions, onProgress: options.onProgress } : graphOptions);
     baseWriter.close();
     adapterWriter?.close();
