@@ -53,6 +53,17 @@ describe('runBench', () => {
     expect(svg).toContain('(1.00× base)'); // base against itself
   });
 
+  it('collects garbage before every run, warm-up runs included, and never inside one', async () => {
+    const events: string[] = [];
+    await runBench({
+      session, tokenizer: charTokenizer, router, tokens: 3, rounds: 2, modes: ['base', 'token'], warmupTokens: 1,
+      collectGarbage: () => events.push('gc'),
+      onRun: (run) => events.push(run.mode),
+    });
+    // 2 warm-up runs (not reported), then 2 rounds × 2 modes, each preceded by one collection
+    expect(events).toEqual(['gc', 'gc', 'gc', 'base', 'gc', 'token', 'gc', 'token', 'gc', 'base']);
+  });
+
   it('refuses the naive mode without adapter weights', async () => {
     await expect(runBench({ session, tokenizer: charTokenizer, router, modes: ['naive'] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
   });

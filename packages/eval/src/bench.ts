@@ -3,7 +3,9 @@
 // ratios hold on a noisy machine. Modes are interleaved: every round runs each mode once, in an
 // order rotated by one each round, and each metric is the median over rounds — noise from other
 // processes then hits every mode alike. EOS is masked out of the logits (the model math is
-// untouched), so every run generates exactly `tokens` tokens whatever the prompt.
+// untouched), so every run generates exactly `tokens` tokens whatever the prompt. Given a
+// `collectGarbage` function, a full collection runs (untimed) before every run, so that no run pays
+// for the garbage of the one before it (the naive loop leaves megabytes of merged weights behind).
 // Not the accuracy eval (eval-runner.ts).
 
 import { createEngine, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
@@ -55,6 +57,8 @@ export interface BenchOptions {
   /** Generate this many tokens per mode once before measuring (default 8; 0 = no warm-up). */
   warmupTokens?: number;
   onRun?: (run: BenchRun, round: number) => void;
+  /** A full garbage collection (Node: see the CLI's bench command), run untimed before every run. */
+  collectGarbage?: () => void;
 }
 
 /** A session whose logits never allow EOS: bench runs are exactly `tokens` long. */
@@ -110,6 +114,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const engine = createEngine({ session: withoutEos(options.session), tokenizer: options.tokenizer, router: options.router, adapterWeights: options.adapterWeights });
 
   const measure = async (mode: string, count: number): Promise<BenchRun> => {
+    options.collectGarbage?.();
     let peak = rssMb();
     const cpuAtStart = cpuMs();
     for await (const event of engine.generate(requestFor(mode, prompt, count))) {

@@ -7,6 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Command } from 'commander';
 import { contextRouterFrom, engineTokenizerFrom } from '@lora-tle/engine';
 import { benchJson, benchSvg, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
@@ -55,6 +57,19 @@ async function loadAdapterWeights(adaptersDir: string, names: readonly string[])
   return weights;
 }
 
+/**
+ * V8's full collection, for the bench's untimed collection before every run: global.gc when node
+ * runs with --expose-gc, otherwise the flag is turned on and a fresh context hands out its gc
+ * (undefined if even that fails: the bench then runs without).
+ */
+function nodeGarbageCollector(): (() => void) | undefined {
+  const exposed = (globalThis as { gc?: unknown }).gc;
+  if (typeof exposed === 'function') return exposed as () => void;
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as unknown;
+  return typeof gc === 'function' ? (gc as () => void) : undefined;
+}
+
 /** Runs the Python original loop on the fixture; returns its run as a bench row. */
 function runPythonOriginal(flags: BenchFlags, fixtureDir: string, prompt: string, terminal: Terminal): BenchRun {
   terminal.stderr(`bench: running the Python original loop (${flags.pythonBin} ${ORIGINAL_LOOP})…\n`);
@@ -88,6 +103,8 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
       : undefined;
     const prompt = flags.prompt ?? DEFAULT_BENCH_PROMPT;
     terminal.stderr(`bench: ${modes.join(', ')} × ${flags.rounds} rounds of ${flags.tokens} tokens on ${opened.session.device}\n`);
+    const collectGarbage = nodeGarbageCollector();
+    if (!collectGarbage) terminal.stderr('bench: no access to the garbage collector; runs may pay for the garbage of the run before\n');
     const progress = terminal.progress('bench', modes.length * flags.rounds);
     let measured = 0;
     let report: BenchReport;
@@ -96,6 +113,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
         session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router, adapterWeights,
         prompt, tokens: flags.tokens, rounds: flags.rounds, modes,
         onRun: () => progress.update(++measured),
+        ...(collectGarbage ? { collectGarbage } : {}),
       });
     } finally {
       progress.stop();
