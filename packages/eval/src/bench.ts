@@ -1,14 +1,15 @@
 // The speed benchmark: base-only decoding, token-level routing (every token, every 2, every 4),
 // prompt-level routing and the naive paper loop, all in one process and one run so that their
-// ratios hold on a noisy machine. Modes are interleaved: every round runs each mode once, in an
-// order rotated by one each round, and each metric is the median over rounds — noise from other
-// processes then hits every mode alike. EOS is masked out of the logits (the model math is
+// ratios hold on a noisy machine. Modes are interleaved: every round runs each mode once, in a
+// seeded random order of its own, and each metric is the median over rounds — noise from other
+// processes then hits every mode alike, and no mode always runs right after the same other mode (a
+// fixed cyclic order put base-only after naive in every round, and that neighbour changes speed). EOS is masked out of the logits (the model math is
 // untouched), so every run generates exactly `tokens` tokens whatever the prompt. Given a
 // `collectGarbage` function, a full collection runs (untimed) before every run, so that no run pays
 // for the garbage of the one before it (the naive loop leaves megabytes of merged weights behind).
 // Not the accuracy eval (eval-runner.ts).
 
-import { createEngine, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
+import { createEngine, mulberry32, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
 import { LoraTleError, type BackendSession } from '@lora-tle/spec';
 
 export const DEFAULT_BENCH_MODES = ['base', 'token', 'every:2', 'every:4', 'prompt', 'naive'] as const;
@@ -54,6 +55,8 @@ export interface BenchOptions {
   tokens?: number; // default 128
   rounds?: number; // default 5
   modes?: readonly string[];
+  /** Seed of the per-round mode orders (default 1). */
+  orderSeed?: number;
   /** Generate this many tokens per mode once before measuring (default 8; 0 = no warm-up). */
   warmupTokens?: number;
   onRun?: (run: BenchRun, round: number) => void;
@@ -93,6 +96,16 @@ function cpuMs(): number {
 function rssMb(): number {
   const memory = (globalThis as { process?: { memoryUsage?: { rss?: () => number } } }).process?.memoryUsage;
   return memory?.rss ? memory.rss() / 2 ** 20 : 0;
+}
+
+/** Fisher–Yates with `random` in [0, 1). */
+function shuffled<Item>(items: readonly Item[], random: () => number): Item[] {
+  const result = [...items];
+  for (let i = result.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [result[i], result[j]] = [result[j]!, result[i]!];
+  }
+  return result;
 }
 
 function median(values: readonly number[]): number {
@@ -142,7 +155,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (warmup > 0) for (const mode of modes) await measure(mode, warmup);
   const detail: BenchRun[][] = [];
   for (let round = 0; round < rounds; round++) {
-    const order = modes.map((_, i) => modes[(i + round) % modes.length]!);
+    const order = shuffled(modes, mulberry32((options.orderSeed ?? 1) * 1000003 + round));
     const measured: BenchRun[] = [];
     for (const mode of order) {
       const run = await measure(mode, tokens);
