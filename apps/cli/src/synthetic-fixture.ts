@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRandomAdapter, createRandomLlama } from '@lora-tle/graph';
 import { writePeftAdapter, writeSafetensorsFile } from '@lora-tle/lora-store/node';
-import type { LlamaArchitecture } from '@lora-tle/spec';
+import type { LlamaArchitecture, LlamaLinearModule } from '@lora-tle/spec';
 import { EMBEDDED_TASKS } from './embedded-default.js';
 
 export interface SyntheticFixtureOptions {
@@ -17,6 +17,9 @@ export interface SyntheticFixtureOptions {
   architecture?: Partial<LlamaArchitecture>;
   /** Lines per data split copied from the real fixture. */
   dataLines?: number;
+  /** The random adapters' rank and target modules (default rank 4 on q_proj, v_proj, down_proj). */
+  adapterRank?: number;
+  adapterTargets?: readonly LlamaLinearModule[];
 }
 
 /** Writes the synthetic fixture into `target` (skipped when `target/complete` exists). */
@@ -62,11 +65,12 @@ export async function writeSyntheticFixture(realFixtureDir: string, target: stri
     { format: 'pt' },
   );
   for (const file of ['tokenizer.json', 'tokenizer_config.json']) writeFileSync(join(target, file), readFileSync(join(realFixtureDir, file)));
-  const targets = ['q_proj', 'v_proj', 'down_proj'] as const;
+  const targets = options.adapterTargets ?? (['q_proj', 'v_proj', 'down_proj'] as const);
+  const rank = options.adapterRank ?? 4;
   for (const [index, { name }] of EMBEDDED_TASKS.entries()) {
-    const adapter = createRandomAdapter(arch, { name, rank: 4, targets }, 60 + index);
+    const adapter = createRandomAdapter(arch, { name, rank, targets }, 60 + index);
     await writePeftAdapter(join(target, 'adapters', name), {
-      config: { r: 4, loraAlpha: 8, useRslora: false, rankPattern: {}, alphaPattern: {}, targetModules: [...targets], layersToTransform: null, baseModelNameOrPath: null, fanInFanOut: false, peftType: 'LORA' },
+      config: { r: rank, loraAlpha: 2 * rank, useRslora: false, rankPattern: {}, alphaPattern: {}, targetModules: [...targets], layersToTransform: null, baseModelNameOrPath: null, fanInFanOut: false, peftType: 'LORA' },
       modules: [...adapter.modules.values()],
     });
     mkdirSync(join(target, 'data', name), { recursive: true });
