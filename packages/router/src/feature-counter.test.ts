@@ -1,5 +1,6 @@
-// Tests the open-addressing feature counter (counts, insertion order, growth, clearing) and the
-// term-frequency table of the incremental embedding (signed changes, live keys, growth, clearing).
+// Tests the open-addressing feature counter (counts, signed changes, insertion order, growth,
+// clearing) and the term-frequency table of the incremental embedding (signed changes, live keys,
+// growth, clearing).
 
 import { describe, expect, it } from 'vitest';
 import { createFeatureCounter, createTermFrequencyTable } from './feature-counter.js';
@@ -21,6 +22,21 @@ describe('feature counter', () => {
     const after: number[] = [];
     counter.forEachAndClear((key) => after.push(key));
     expect(after).toEqual([]);
+  });
+
+  it('takes signed changes: nets them per key, visits a cancelled key with 0, and reuses its slot after the visit', () => {
+    const counter = createFeatureCounter(4);
+    counter.add(7, -1);
+    counter.add(9);
+    counter.add(7, 1); // cancels
+    counter.add(0xfffffff0, -2);
+    const seen: Array<[number, number]> = [];
+    counter.forEachAndClear((key, count) => seen.push([key, count]));
+    expect(seen).toEqual([[7, 0], [9, 1], [0xfffffff0, -2]]);
+    counter.add(7, 3);
+    const again: Array<[number, number]> = [];
+    counter.forEachAndClear((key, count) => again.push([key, count]));
+    expect(again).toEqual([[7, 3]]);
   });
 
   it('term-frequency table: returns the count before each change, tracks live keys, keeps counts through growth', () => {
