@@ -110,6 +110,20 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   };
 
   /**
+   * residual + delta and the RMSNorm of that sum in one contrib node (one kernel instead of Add and
+   * SimplifiedLayerNormalization). Returns [normed, sum], both (B, T, H).
+   */
+  const addAndNorm = async (residual: string, delta: string, name: string): Promise<[string, string]> => {
+    const weightName = base(name, await readTensor(source, name, [H]), [H]);
+    const [normed, , , sum] = builder.node('SkipSimplifiedLayerNormalization', [delta, residual, weightName], {
+      domain: 'com.microsoft',
+      attributes: { epsilon: float(arch.rmsNormEps) },
+      outputs: [builder.uniqueName('normed'), '', '', builder.uniqueName('residual')], // no mean / inv_std_var
+    });
+    return [normed as string, sum as string];
+  };
+
+  /**
    * Linear modules that read the same input, fused: base weights concatenated to (in, Σ out), the
    * stacked A factors of all of them to (in, Σ R); B factors per module, or with `cat` one
    * block-diagonal (Σ R, Σ out) when its zeros are few (lora-linear.ts). Returns y per kind.
@@ -173,9 +187,12 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   const linear = async (input: string, layer: number, kind: LlamaLinearModule): Promise<string> => (await linears(input, layer, [kind]))[0] as string;
 
   // ---- layers ----
+  // Each residual Add is fused with the RMSNorm that follows it: the attention output with
+  // post_attention_layernorm, the MLP output with the next layer's input_layernorm (the final norm
+  // after the last layer).
+  let h = await rmsNorm(x, numLayers > 0 ? 'model.layers.0.input_layernorm.weight' : 'model.norm.weight'); // (B, T, H)
   for (let layer = 0; layer < numLayers; layer++) {
     const prefix = `model.layers.${layer}`;
-    const h = await rmsNorm(x, `${prefix}.input_layernorm.weight`); // (B, T, H)
     const [q, k, v] = (await linears(h, layer, ['q_proj', 'k_proj', 'v_proj'])) as [string, string, string]; // (B, T, n_heads·d), (B, T, n_kv·d) ×2
     const rotary = (input: string, heads: number): string =>
       builder.op('RotaryEmbedding', [input, positionIds, cosName, sinName], {
@@ -192,16 +209,16 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
       },
     ); // (B, T, n_heads·d); present (B, n_kv, past+T, d)
     const attentionOut = await linear(attention as string, layer, 'o_proj'); // (B, T, H)
-    x = builder.op('Add', [x, attentionOut]);
-    const h2 = await rmsNorm(x, `${prefix}.post_attention_layernorm.weight`);
+    const [h2, afterAttention] = await addAndNorm(x, attentionOut, `${prefix}.post_attention_layernorm.weight`); // (B, T, H) ×2
     const [gate, up] = (await linears(h2, layer, ['gate_proj', 'up_proj'])) as [string, string]; // (B, T, I) ×2
     const activated = builder.op('Mul', [builder.op('Mul', [gate, builder.op('Sigmoid', [gate])]), up]); // silu(gate)·up
-    x = builder.op('Add', [x, await linear(activated, layer, 'down_proj')]);
+    const nextNorm = layer + 1 < numLayers ? `model.layers.${layer + 1}.input_layernorm.weight` : 'model.norm.weight';
+    [h, x] = await addAndNorm(afterAttention, await linear(activated, layer, 'down_proj'), nextNorm);
     progress(2 + layer);
   }
+  const final = h; // model.norm of the last residual sum (B, T, H)
 
-  // ---- final norm, logits (Gemm with transB shares the (V, H) matrix with tied embeddings) ----
-  const final = await rmsNorm(x, 'model.norm.weight'); // (B, T, H)
+  // ---- logits from the final norm (Gemm with transB shares the (V, H) matrix with tied embeddings) ----
   const lmHeadName = arch.tieWordEmbeddings ? embeddingName : base('lm_head.weight', await readTensor(source, 'lm_head.weight', [V, H]), [V, H]);
   const flat = builder.op('Reshape', [final, builder.int64Constant([-1, H])]); // (B·T, H)
   const flatLogits = builder.op('Gemm', [flat, lmHeadName], { attributes: { transB: int(1) } }); // (B·T, V)
