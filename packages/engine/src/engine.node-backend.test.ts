@@ -2,7 +2,8 @@
 // @lora-tle/graph and run by @lora-tle/backend-node (onnxruntime-node, CPU). The oracle is
 // @lora-tle/mixing's reference forward driven by a greedy loop written here, replaying the mixtures
 // the engine reports. Covers what the in-memory backend cannot: left padding and explicit positions
-// through GroupQueryAttention, the ORT KV cache, recompute without cache.
+// through GroupQueryAttention, the ORT KV cache, recompute without cache; and the hidden embedder
+// on the pack.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { createReferenceCache, mixCoefficients, referenceForward, type Reference
 import type { BackendSession, Combination, MixCoefficients } from '@lora-tle/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, generateText } from './engine.js';
+import { createSessionHiddenEmbedder } from './session-hidden-embedder.js';
 import type { DoneEvent, TokenEvent } from './events.js';
 import type { ContextRouter } from './routing-mode.js';
 import { argmax } from './sampling.js';
@@ -130,5 +132,39 @@ describe('engine on backend-node', () => {
     const naive = await generateText(engine, { ...request, naive: true });
     const fast = await generateText(engine, { ...request, kv: 'recompute' });
     expect(naive.tokenIds).toEqual(fast.tokenIds);
+  });
+});
+
+describe('hidden embedder on the pack', () => {
+  it("embeds each text as the base model's pooled hidden state (all adapter weights 0), L2-normalised", async () => {
+    const session = sessions.cat!;
+    const embedder = createSessionHiddenEmbedder(session, charTokenizer);
+    expect(embedder.id).toBe('hidden');
+    const texts = ['the sum of', 'def f(x):'];
+    const vectors = await embedder.embed(texts);
+    const H = llama.architecture.hiddenSize;
+    for (const [index, text] of texts.entries()) {
+      const ids = Int32Array.from(charTokenizer.encode(text));
+      const zero = { a: new Float32Array(ADAPTERS.length), b: new Float32Array(ADAPTERS.length) };
+      const direct = await session.doStep({ inputIds: ids, batchSize: 1, sequenceLength: ids.length, mix: [zero], cache: null, hidden: true });
+      direct.cache.dispose();
+      const norm = Math.hypot(...direct.hidden!);
+      const vector = vectors[index]!;
+      expect(vector).toHaveLength(H);
+      expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
+      for (let j = 0; j < H; j++) expect(vector[j]).toBeCloseTo(direct.hidden![j]! / norm, 6);
+    }
+    expect(Math.max(...vectors[0]!.map((value, j) => Math.abs(value - vectors[1]![j]!)))).toBeGreaterThan(1e-3); // different texts, different vectors
+  });
+
+  it('refuses a pack built without the hidden output', async () => {
+    const destination = join(root, 'no-hidden');
+    await writeModelPack({ source: llama, adapters, destination, withHidden: false });
+    const session = await createNodeBackend().doLoad(destination);
+    try {
+      expect(() => createSessionHiddenEmbedder(session, charTokenizer)).toThrow(expect.objectContaining({ code: 'E_EMBEDDER' }));
+    } finally {
+      await session.dispose();
+    }
   });
 });

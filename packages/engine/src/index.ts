@@ -31,3 +31,4 @@ export { argmax, createSampler, mulberry32, resolveSampling, type Sampler, type 
 export { fitPromptToContext, type TruncatePolicy } from './context-policy.js';
 export { StopStringStream } from './text-stream.js';
 export { contextRouterFrom, engineTokenizerFrom } from './seams.js';
+export { createSessionHiddenEmbedder } from './session-hidden-embedder.js';

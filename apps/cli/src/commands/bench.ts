@@ -96,7 +96,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
     const modes = flags.modes ?? [...DEFAULT_BENCH_MODES];
     const fixtureDir = opened.fixtureDir ?? embeddedFixtureDir();
     const suite = flags.data !== undefined ? await loadSuiteFromDir(flags.data) : await loadTinyTleSuite(fixtureDir);
-    const { embedder, profiles } = await buildSuiteProfiles({ suite, adapters, embedder: await embedderFromFlag(flags.embedder) });
+    const { embedder, profiles } = await buildSuiteProfiles({ suite, adapters, embedder: await embedderFromFlag(flags.embedder, opened) });
     const router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: flags.strategy, schedule: 'token' }));
     const adapterWeights = modes.includes('naive')
       ? await loadAdapterWeights(flags.adapters ?? join(fixtureDir, 'adapters'), adapters)
@@ -145,7 +145,7 @@ export const benchCommand: CliCommand = {
       .option('--threads <n>', 'onnxruntime intra-op threads, and torch threads for --python (default: their choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--prompt <text>', 'the prompt (default: a math word problem)')
       .option('--strategy <spec>', 'routing strategy', 'paper')
-      .option('--embedder <name>', 'hashing, or transformers:<local model dir>', 'hashing')
+      .option('--embedder <name>', "hashing, hidden (the pack's base model: its pooled hidden state), or transformers:<local model dir>", 'hashing')
       .option('--python', 'also run tools/original-loop/original_loop.py (transformers + PEFT) on the fixture')
       .option('--python-fixture <dir>', 'checkpoint + adapters/ + data/ for --python (default: the tiny-tle fixture)')
       .option('--python-bin <path>', 'Python interpreter for --python', 'python3')

@@ -1,8 +1,9 @@
 // `lora-tle eval` and `lora-tle bench` in-process on a real ONNX pack: a random tiny Llama with the
 // tiny-tle tokenizer and four adapters named like the tiny-tle tasks (so profiles come from the
 // fixture's train splits). A random model scores ~0, so these tests check the plumbing: the JSON
-// shape, incremental results, resume, the SVG file, routing-only, the bench JSON. Accuracy numbers
-// are measured by docs/results.md runs on the trained fixture, not here.
+// shape, incremental results, resume, the SVG file, routing-only (also with the hidden embedder),
+// the bench JSON. Accuracy numbers are measured by docs/results.md runs on the trained fixture,
+// not here.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,22 @@ describe.skipIf(!hasFixtureData)('lora-tle eval', () => {
     expect(parsed.confusion.flat().reduce((a, b) => a + b, 0)).toBe(80);
     expect(parsed.accuracy).toBeGreaterThanOrEqual(0.95);
   });
+
+  it("routes with the hidden embedder (the pack's base model) and refuses a pack built without hidden_pooled", async () => {
+    const result = await cli('eval', '--pack', packDir, '--routing-only', '--embedder', 'hidden', '--limit', '3', '--json');
+    expect(result.stderr).not.toContain('[E_');
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as { confusion: number[][]; tasks: string[] };
+    expect(parsed.tasks).toEqual(['math', 'science', 'code', 'reading']);
+    expect(parsed.confusion.flat().reduce((a, b) => a + b, 0)).toBe(12); // a random model: routing accuracy is not the point here
+    const noHidden = join(root, 'pack-no-hidden');
+    const llama = createRandomLlama({ vocabSize: 1024, numLayers: 1 }, 5);
+    await writeModelPack({ source: llama, adapters: [], destination: noHidden, withHidden: false, tokenizerFiles: { tokenizer: join(fixture, 'tokenizer.json') } });
+    const refused = await cli('eval', '--pack', noHidden, '--routing-only', '--embedder', 'hidden', '--limit', '1');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('[E_EMBEDDER]');
+    expect(refused.stderr).toContain('--no-hidden');
+  }, 120_000);
 
   it('refuses bad input with a code', async () => {
     expect((await cli('eval', '--resume')).stderr).toContain('[E_USAGE]');

@@ -2,7 +2,8 @@
 // every token and every 2 tokens, reuse and recompute KV) on a suite — the tiny-tle fixture's four
 // test splits (default) or real JSONL (--data) — printed as a task × mode table (or --markdown,
 // --json) with an optional SVG chart; per-item results go to --out as they finish, and --resume
-// continues an interrupted run. `--routing-only` measures routing accuracy instead (no model).
+// continues an interrupted run. `--routing-only` measures routing accuracy instead (no generation;
+// only the hidden embedder runs the model).
 // Also exports the pieces `bench` shares: opening a pack with its tokenizer, embedder by name.
 // Not the evaluation logic (@lora-tle/eval).
 
@@ -10,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { createNodeBackend } from '@lora-tle/backend-node';
-import { contextRouterFrom, createEngine, engineTokenizerFrom, needsRouter, parseRoutingMode, type KvPolicy } from '@lora-tle/engine';
+import { contextRouterFrom, createEngine, createSessionHiddenEmbedder, engineTokenizerFrom, needsRouter, parseRoutingMode, type KvPolicy } from '@lora-tle/engine';
 import {
   answerTokenBudget, buildSuiteProfiles, defaultModes, limitSuite, loadSuiteFromDir, loadTinyTleSuite, measureRoutingAccuracy,
   openResultsLog, planRuns, plannedItems, renderJson, renderMarkdown, renderRoutingTable, renderSvgChart, renderTable, resultKey,
@@ -31,9 +32,14 @@ import type { CliCommand } from './command.js';
  * `hashing` (default: buildSuiteProfiles fits it over all adapters' train splits) or
  * `transformers:<local model dir>` (e.g. all-MiniLM-L6-v2 in transformers.js layout).
  */
-export async function embedderFromFlag(name: string): Promise<Embedder | 'hashing'> {
+/** The embedder an --embedder name stands for; `hidden` runs the opened pack's base model, so it needs the pack. */
+export async function embedderFromFlag(name: string, opened?: OpenedPack): Promise<Embedder | 'hashing'> {
   if (name.startsWith('transformers:')) return createTransformersEmbedder({ modelDir: name.slice('transformers:'.length) });
   if (name === 'hashing') return 'hashing';
+  if (name === 'hidden') {
+    if (opened === undefined) throw new LoraTleError('E_EMBEDDER', 'the hidden embedder runs the model pack, and none is open here');
+    return createSessionHiddenEmbedder(opened.session, engineTokenizerFrom(opened.tokenizer));
+  }
   return createEmbedderByName(name);
 }
 
@@ -117,10 +123,15 @@ async function loadSuite(flags: EvalFlags): Promise<{ all: EvalSuite; selected: 
 
 async function runRoutingOnly(flags: EvalFlags, all: EvalSuite, selected: EvalSuite, terminal: Terminal): Promise<void> {
   const adapters = all.tasks.map((task) => task.name);
-  const { embedder, profiles } = await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder) });
-  const limited = limitSuite(selected, flags.limit);
-  const result = await measureRoutingAccuracy({ suite: limited, profiles, embedder, strategy: flags.strategy });
-  terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderRoutingTable(result));
+  const opened = flags.embedder === 'hidden' ? await openPack(flags.pack, terminal, flags.threads) : undefined; // only `hidden` needs the model
+  try {
+    const { embedder, profiles } = await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder, opened) });
+    const limited = limitSuite(selected, flags.limit);
+    const result = await measureRoutingAccuracy({ suite: limited, profiles, embedder, strategy: flags.strategy });
+    terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderRoutingTable(result));
+  } finally {
+    await opened?.session.dispose();
+  }
 }
 
 export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<void> {
@@ -134,7 +145,7 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
     const budgets = new Map(fullSuite.tasks.map((task) => [task.name, answerTokenBudget(task, countTokens, flags.maxNewTokens)]));
     const suite = limitSuite(fullSuite, flags.limit);
     const routed = runs.some((run) => needsRouter(parseRoutingMode(run.mode)));
-    const routing = routed ? await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder) }) : null;
+    const routing = routed ? await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder, opened) }) : null;
     const router = routing ? contextRouterFrom(createRouter({ ...routing, adapters, strategy: flags.strategy, schedule: 'token' })) : null;
     const engine = createEngine({ session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router });
 
@@ -199,7 +210,7 @@ export const evalCommand: CliCommand = {
       .option('--kv <list>', 'KV policies for token/every:k modes: reuse,recompute', (value) => parseList('--kv', value) as KvPolicy[], ['reuse', 'recompute'] as KvPolicy[])
       .option('--tasks <list>', 'only these tasks of the suite', (value) => parseList('--tasks', value))
       .option('--strategy <spec>', 'routing strategy: paper, softmax[:T], top-k:<k>, knn, …', 'paper')
-      .option('--embedder <name>', 'hashing, or transformers:<local model dir>', 'hashing')
+      .option('--embedder <name>', "hashing, hidden (the pack's base model: its pooled hidden state), or transformers:<local model dir>", 'hashing')
       .option('--limit <n>', 'first n items of each task (quick runs)', (value) => parsePositiveInteger('--limit', value))
       .option('--threads <n>', 'onnxruntime intra-op threads (default: its choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--batch <n>', 'prompts per engine batch', (value) => parsePositiveInteger('--batch', value), 8)
@@ -210,7 +221,7 @@ export const evalCommand: CliCommand = {
       .option('--svg <file>', 'write a grouped bar chart (SVG)')
       .addOption(new Option('--json', 'print JSON: { suite, results: [{ task, mode, kv, n, accuracy }] }').conflicts('markdown'))
       .option('--markdown', 'print a markdown table')
-      .option('--routing-only', 'routing accuracy and confusion matrix (profiles from train splits, test prompts); no model')
+      .option('--routing-only', 'routing accuracy and confusion matrix (profiles from train splits, test prompts); no generation (--embedder hidden still runs the pack)')
       .action(async (flags: EvalFlags) => {
         if (flags.resume && !flags.out) throw new LoraTleError('E_USAGE', '--resume needs --out <dir> (the run to continue)');
         await runEval(flags, terminal);
