@@ -31,7 +31,7 @@ export function createEmbedderByName(name: string): Embedder {
   if (name === 'hashing') return createHashingEmbedder();
   throw new LoraTleError(
     'E_EMBEDDER',
-    `embedder "${name}" is not available from the command line yet; use --embedder hashing (the default)`,
+    `embedder "${name}" is not available for stores and generate yet; use --embedder hashing (the default). eval and bench also take hidden and transformers:<dir>`,
   );
 }
 
