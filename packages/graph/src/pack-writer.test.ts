@@ -1,5 +1,6 @@
 // Pack writing: files and pack.json contents, atomic output, and bad input refused with codes.
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,7 @@ describe('writeModelPack', () => {
     ]);
     expect(manifest.files).toMatchObject({ model: 'model.onnx', baseWeights: 'base.weights', adapterWeights: 'adapters.weights', tokenizer: 'tokenizer.json', tokenizerConfig: null });
     expect(manifest.io.mixA).toBe('mix_a');
+    expect(manifest.modelSha256).toBe(createHash('sha256').update(readFileSync(join(destination, 'model.onnx'))).digest('hex'));
     // adapter bytes: Σ over modules of (in + out)·r fp32, plus the zeros of each layer's
     // block-diagonal Bᵀ of q/k/v (q and v adapted: (R_q + R_v, Σ out) instead of R_q·out_q + R_v·out_v),
     // plus alignment padding < 64 per tensor

@@ -3,6 +3,7 @@
 // temporary directory next to the destination and renamed into place when complete, so a failure
 // leaves nothing half-written. Not the file loading (build-pack.ts) and not validation on load.
 
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LoraTleError, PACK_FORMAT_VERSION } from '@lora-tle/spec';
@@ -96,6 +97,8 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
     const manifest: PackManifest = {
       formatVersion: PACK_FORMAT_VERSION,
       createdBy: CREATED_BY,
+      // the graph's layout and weight placement: pack.json changes whenever model.onnx does (caches key on it)
+      modelSha256: createHash('sha256').update(model).digest('hex'),
       architecture: source.architecture,
       combination,
       adapters: adapters.map((adapter) => adapterInfo(source, adapter)),

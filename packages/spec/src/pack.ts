@@ -32,6 +32,8 @@ export interface PackIo {
 export interface PackManifest {
   formatVersion: number;
   createdBy: string; // e.g. '@lora-tle/graph 0.1.0'
+  /** sha256 of model.onnx (hex): the same sources can build another graph layout; absent in older packs. */
+  modelSha256?: string;
   architecture: LlamaArchitecture;
   combination: Combination;
   adapters: PackAdapterInfo[]; // order = index in mixing inputs
