@@ -1,7 +1,8 @@
 // Downloads a model pack from a base URL: pack.json (network first, the cached copy when offline),
 // then model.onnx and the external weight files it names, with byte progress, kept in the Cache
 // API so that a reload does not download again. Cached files are keyed by a digest of pack.json,
-// so a rebuilt pack at the same URL is downloaded afresh. pack.json is checked by checkPackManifest
+// so a rebuilt pack at the same URL is downloaded afresh, and once it is complete the files of
+// the pack's other versions are deleted from the cache. pack.json is checked by checkPackManifest
 // (@lora-tle/backend-core). Not the session (web-session.ts).
 
 import { checkPackManifest, REBUILD_PACK } from '@lora-tle/backend-core';
@@ -12,6 +13,23 @@ import type { PackManifest, ProgressListener } from '@lora-tle/spec';
 export interface PackCache {
   match(request: string): Promise<Response | undefined>;
   put(request: string, response: Response): Promise<void>;
+  /** With delete: lets a completed download drop the files of the pack's older versions. */
+  keys?(): Promise<readonly (Request | string)[]>;
+  delete?(request: Request | string): Promise<boolean>;
+}
+
+const VERSION_PARAMETER = 'lora-tle-pack';
+
+/** Deletes cached copies of `fileUrls` whose pack version is not `version`. */
+async function dropOtherVersions(cache: PackCache | null, fileUrls: readonly string[], version: string): Promise<void> {
+  if (!cache?.keys || !cache.delete) return;
+  for (const request of await cache.keys()) {
+    const key = new URL(typeof request === 'string' ? request : request.url);
+    const cachedVersion = key.searchParams.get(VERSION_PARAMETER);
+    if (cachedVersion === null || cachedVersion === version) continue;
+    key.searchParams.delete(VERSION_PARAMETER);
+    if (fileUrls.includes(key.href)) await cache.delete(request);
+  }
 }
 
 export interface PackDownloadOptions {
@@ -105,7 +123,7 @@ export async function downloadPack(baseUrl: string, options: PackDownloadOptions
 
   const fetchFile = async (name: string): Promise<Uint8Array> => {
     const url = fileUrl(baseUrl, name);
-    const key = `${url}?lora-tle-pack=${version}`;
+    const key = `${url}?${VERSION_PARAMETER}=${version}`;
     const cached = await options.cache?.match(key);
     if (cached) {
       const bytes = new Uint8Array(await cached.arrayBuffer());
@@ -124,5 +142,7 @@ export async function downloadPack(baseUrl: string, options: PackDownloadOptions
   for (const name of [manifest.files.baseWeights, manifest.files.adapterWeights]) {
     if (name) externalData.push({ path: name, data: await fetchFile(name) });
   }
+  const names = [manifest.files.model, ...externalData.map((file) => file.path)];
+  await dropOtherVersions(options.cache, names.map((name) => fileUrl(baseUrl, name)), version);
   return { manifest, model, externalData, filesFromCache };
 }

@@ -72,7 +72,7 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
 }
 
 /** The Cache API's match/put over a Map of bodies. */
-export function memoryCache(): PackCache & { keys(): string[] } {
+export function memoryCache(): PackCache & { keys(): Promise<string[]>; delete(request: string | Request): Promise<boolean> } {
   const entries = new Map<string, { body: ArrayBuffer; headers: [string, string][] }>();
   return {
     async match(request) {
@@ -84,6 +84,7 @@ export function memoryCache(): PackCache & { keys(): string[] } {
       response.headers.forEach((value, name) => headers.push([name, value]));
       entries.set(request, { body: await response.arrayBuffer(), headers });
     },
-    keys: () => [...entries.keys()],
+    keys: async () => [...entries.keys()],
+    delete: async (request) => entries.delete(typeof request === 'string' ? request : request.url),
   };
 }

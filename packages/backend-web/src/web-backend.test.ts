@@ -1,7 +1,8 @@
 // createWebBackend on onnxruntime-web's wasm provider (in Node, the same code path a browser takes
 // without WebGPU): the shared conformance suite over packs served from 127.0.0.1, the Cache API
 // behaviour (a reload downloads nothing but pack.json; offline loads from the cache; a rebuilt pack
-// is downloaded afresh), load progress, device choice and bad-pack errors, serialised runs.
+// is downloaded afresh and replaces the old version's files), load progress, device choice and
+// bad-pack errors, serialised runs.
 
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -73,7 +74,7 @@ describe('pack download and the Cache API', () => {
     await second.dispose();
   });
 
-  it('loads from the cache when the server is gone, and downloads a rebuilt pack afresh', async () => {
+  it('loads from the cache when the server is gone, downloads a rebuilt pack afresh and drops the old version', async () => {
     const copy = join(temp.root, 'copy');
     mkdirSync(copy);
     for (const name of readdirSync(packs.firstAdapterOnly)) copyFileSync(join(packs.firstAdapterOnly, name), join(copy, name));
@@ -90,9 +91,19 @@ describe('pack download and the Cache API', () => {
     online = true;
     const manifest = JSON.parse(readFileSync(join(copy, 'pack.json'), 'utf8')) as { createdBy: string };
     writeFileSync(join(copy, 'pack.json'), JSON.stringify({ ...manifest, createdBy: `${manifest.createdBy} (rebuilt)` }));
+    await (await backend.doLoad(urlOf(packs.mixed))).dispose(); // another pack in the same cache
     const before = server.requests.length;
+    const versionsOf = async (file: string) => new Set((await cache.keys()).filter((key) => key.startsWith(`${urlOf(copy)}${file}?`)).map((key) => key.split('lora-tle-pack=')[1]));
+    const [oldVersion] = await versionsOf('model.onnx');
     await (await backend.doLoad(urlOf(copy))).dispose();
     expect(server.requests.slice(before)).toEqual(['/copy/pack.json', '/copy/model.onnx', '/copy/base.weights', '/copy/adapters.weights']);
+    // the rebuilt pack's files replaced the old version's in the cache (one version per file left)
+    for (const file of ['model.onnx', 'base.weights', 'adapters.weights']) {
+      const versions = await versionsOf(file);
+      expect(versions.size).toBe(1);
+      expect(versions.has(oldVersion!)).toBe(false);
+    }
+    expect((await cache.keys()).filter((key) => key.includes('/mixed/') && key.includes('lora-tle-pack=')).length).toBe(3); // the other pack's files stay
   });
 
   it('refuses a missing pack, a wrong format version and webgpu without navigator.gpu', async () => {
