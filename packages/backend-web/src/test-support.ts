@@ -72,7 +72,13 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
 }
 
 /** The Cache API's match/put over a Map of bodies. */
-export function memoryCache(): PackCache & { keys(): Promise<string[]>; delete(request: string | Request): Promise<boolean> } {
+/** A PackCache in memory, with string keys. */
+export interface MemoryPackCache extends PackCache {
+  keys(): Promise<string[]>;
+  delete(request: string | Request): Promise<boolean>;
+}
+
+export function memoryCache(): MemoryPackCache {
   const entries = new Map<string, { body: ArrayBuffer; headers: [string, string][] }>();
   return {
     async match(request) {
