@@ -102,11 +102,16 @@ export async function findTaskFiles(dir: string): Promise<TaskFiles[]> {
   return found;
 }
 
-export async function loadSuiteFromDir(dir: string, name = 'jsonl'): Promise<EvalSuite> {
+/** The suite in `dir`, named `name` (default: the directory's own name, e.g. `datasets`). */
+export async function loadSuiteFromDir(dir: string, name = directoryName(dir)): Promise<EvalSuite> {
   const files = await findTaskFiles(dir);
   const tasks: EvalTask[] = [];
   for (const taskFiles of files) tasks.push(await loadTask(taskFiles));
   return { name, tasks };
+}
+
+function directoryName(dir: string): string {
+  return dir.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || 'jsonl';
 }
 
 /** The tiny-tle suite: `<fixtureDir>/data/{math,science,code,reading}/{test,train}.jsonl`. */

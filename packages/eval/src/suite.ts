@@ -43,7 +43,7 @@ export interface EvalTask {
 }
 
 export interface EvalSuite {
-  name: string; // 'tiny-tle' or 'jsonl'
+  name: string; // 'tiny-tle', or the name of the --data directory
   tasks: EvalTask[];
 }
 

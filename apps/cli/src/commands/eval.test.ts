@@ -5,7 +5,7 @@
 // the bench JSON. Accuracy numbers are measured by docs/results.md runs on the trained fixture,
 // not here.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,20 @@ describe.skipIf(!hasFixtureData)('lora-tle eval', () => {
     expect(parsed.tasks).toEqual(['math', 'science', 'code', 'reading']);
     expect(parsed.confusion.flat().reduce((a, b) => a + b, 0)).toBe(80);
     expect(parsed.accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('names a --data suite after its directory', async () => {
+    const dataDir = join(root, 'my-suite');
+    for (const task of ['math', 'science', 'code', 'reading']) {
+      mkdirSync(join(dataDir, task), { recursive: true });
+      for (const split of ['train', 'test']) {
+        const lines = readFileSync(join(fixture, 'data', task, `${split}.jsonl`), 'utf8').split('\n').filter(Boolean).slice(0, 30);
+        writeFileSync(join(dataDir, task, `${split}.jsonl`), `${lines.join('\n')}\n`);
+      }
+    }
+    const result = await cli('eval', '--routing-only', '--data', `${dataDir}/`, '--limit', '5', '--json');
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { suite: string }).suite).toBe('my-suite');
   });
 
   it("routes with the hidden embedder (the pack's base model) and refuses a pack built without hidden_pooled", async () => {
