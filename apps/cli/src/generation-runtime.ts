@@ -4,12 +4,12 @@
 
 import { dirname, join } from 'node:path';
 import { createNodeBackend } from '@lora-tle/backend-node';
-import { contextRouterFrom, createEngine, engineTokenizerFrom, type ContextRouter, type Engine } from '@lora-tle/engine';
+import { contextRouterFrom, createEngine, createSessionHiddenEmbedder, engineTokenizerFrom, type ContextRouter, type Engine } from '@lora-tle/engine';
 import { loadProfiles, openStore, type AdapterStore } from '@lora-tle/lora-store/node';
 import { createHashingEmbedder, createRouter, openStoreHashingEmbedder } from '@lora-tle/router';
 import type { BackendSession, Embedder } from '@lora-tle/spec';
 import { LoraTleError } from '@lora-tle/spec';
-import { loadTokenizerFromDir } from '@lora-tle/tokenizer';
+import { loadTokenizerFromDir, type TextTokenizer } from '@lora-tle/tokenizer';
 import { loadStoreAdapterWeights } from './store-profiles.js';
 
 export interface RuntimeOptions {
@@ -26,22 +26,33 @@ export interface GenerationRuntime {
   close(): Promise<void>;
 }
 
-/** The embedders the CLI can make from a name (unfitted: for building profiles without a store fit). */
-export function createEmbedderByName(name: string): Embedder {
+/** The base model the `hidden` embedder runs: an opened pack and its tokenizer. */
+export interface EmbeddingModel {
+  session: BackendSession;
+  tokenizer: TextTokenizer;
+}
+
+/**
+ * The embedders the CLI can make from a name: `hashing` (unfitted: for building profiles without a
+ * store fit) and `hidden` (the pooled hidden state of `model`'s base model).
+ */
+export function createEmbedderByName(name: string, model?: EmbeddingModel): Embedder {
   if (name === 'hashing') return createHashingEmbedder();
-  throw new LoraTleError(
-    'E_EMBEDDER',
-    `embedder "${name}" is not available for stores and generate yet; use --embedder hashing (the default). eval and bench also take hidden and transformers:<dir>`,
-  );
+  if (name === 'hidden') {
+    if (model === undefined) throw new LoraTleError('E_EMBEDDER', 'the hidden embedder runs a model pack: pass --pack <dir>, or leave it out for the embedded tiny-tle pack');
+    return createSessionHiddenEmbedder(model.session, engineTokenizerFrom(model.tokenizer));
+  }
+  throw new LoraTleError('E_EMBEDDER', `unknown embedder "${name}"; use hashing (the default) or hidden (eval and bench also take transformers:<dir>)`);
 }
 
 /**
  * The embedder to route over a store's profiles with: for `hashing`, the one that made them —
- * fitted with the store's saved fit (embedders/) when the profiles were fitted, unfitted otherwise.
+ * fitted with the store's saved fit (embedders/) when the profiles were fitted, unfitted otherwise;
+ * for `hidden`, `model`'s base model (profiles made with another pack are refused when loaded).
  */
-export async function openStoreEmbedder(store: AdapterStore, name: string): Promise<Embedder> {
+export async function openStoreEmbedder(store: AdapterStore, name: string, model?: EmbeddingModel): Promise<Embedder> {
   if (name === 'hashing') return openStoreHashingEmbedder(store);
-  return createEmbedderByName(name);
+  return createEmbedderByName(name, model);
 }
 
 export async function openGenerationRuntime(options: RuntimeOptions): Promise<GenerationRuntime> {
@@ -55,7 +66,7 @@ export async function openGenerationRuntime(options: RuntimeOptions): Promise<Ge
     let router: ContextRouter | null = null;
     if (options.storeDir) {
       const store = await openStore(options.storeDir);
-      const embedder = await openStoreEmbedder(store, options.embedder ?? 'hashing');
+      const embedder = await openStoreEmbedder(store, options.embedder ?? 'hashing', { session, tokenizer });
       const adapters = session.pack.adapters.map((adapter) => adapter.name);
       const profiles = await loadProfiles(store, embedder, adapters);
       router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: options.strategy ?? 'paper', schedule: 'token' }));

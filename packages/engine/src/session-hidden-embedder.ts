@@ -16,11 +16,13 @@ export function createSessionHiddenEmbedder(session: BackendSession, tokenizer: 
   const { hiddenSize, maxPositionEmbeddings } = pack.architecture;
   const adapterCount = pack.adapters.length;
   const baseOnly = { a: new Float32Array(adapterCount), b: new Float32Array(adapterCount) }; // the base model's own states
-  // the base model decides the vectors: a profile made on another checkpoint is refused
-  const packHash = pack.sourceHashes['checkpoint/model.safetensors'] ?? Object.values(pack.sourceHashes).sort().join('+');
+  // the base model decides the vectors: a profile made on another checkpoint is refused. Packs
+  // written without source hashes (programmatic builds) fall back to weaker identities.
+  const sourceHash = pack.sourceHashes['checkpoint/model.safetensors'] ?? Object.values(pack.sourceHashes).sort().join('+');
+  const packHash = sourceHash || pack.modelSha256 || `${pack.architecture.modelType}-${hiddenSize}x${pack.architecture.numLayers}`;
   return createHiddenEmbedder({
     dimension: hiddenSize,
-    packHash: packHash === '' ? `${pack.architecture.modelType}-${hiddenSize}x${pack.architecture.numLayers}` : packHash,
+    packHash,
     async embedHidden(texts) {
       const vectors: Float32Array[] = [];
       for (const text of texts) {

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { createNodeBackend } from '@lora-tle/backend-node';
-import { contextRouterFrom, createEngine, createSessionHiddenEmbedder, engineTokenizerFrom, needsRouter, parseRoutingMode, type KvPolicy } from '@lora-tle/engine';
+import { contextRouterFrom, createEngine, engineTokenizerFrom, needsRouter, parseRoutingMode, type KvPolicy } from '@lora-tle/engine';
 import {
   answerTokenBudget, buildSuiteProfiles, defaultModes, limitSuite, loadSuiteFromDir, loadTinyTleSuite, measureRoutingAccuracy,
   openResultsLog, planRuns, plannedItems, renderJson, renderMarkdown, renderRoutingTable, renderSvgChart, renderTable, resultKey,
@@ -36,11 +36,7 @@ import type { CliCommand } from './command.js';
 export async function embedderFromFlag(name: string, opened?: OpenedPack): Promise<Embedder | 'hashing'> {
   if (name.startsWith('transformers:')) return createTransformersEmbedder({ modelDir: name.slice('transformers:'.length) });
   if (name === 'hashing') return 'hashing';
-  if (name === 'hidden') {
-    if (opened === undefined) throw new LoraTleError('E_EMBEDDER', 'the hidden embedder runs the model pack, and none is open here');
-    return createSessionHiddenEmbedder(opened.session, engineTokenizerFrom(opened.tokenizer));
-  }
-  return createEmbedderByName(name);
+  return createEmbedderByName(name, opened);
 }
 
 export interface OpenedPack {

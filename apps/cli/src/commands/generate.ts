@@ -140,7 +140,7 @@ export const generateCommand: CliCommand = {
       .option('--prompt-file <path>', 'read the prompt from a file')
       .option('--mode <mode>', 'token | prompt | every:<k> | base | uniform | adapter:<name> (default: token with a store, else base)')
       .option('--strategy <spec>', 'routing strategy: paper, softmax[:T], top-k:<k>, knn, uniform, base, fixed:<adapter>', 'paper')
-      .option('--embedder <name>', 'context embedder', 'hashing')
+      .option('--embedder <name>', 'context embedder: hashing, or hidden (this pack\'s base model; the store needs hidden profiles made with it)', 'hashing')
       .option('--max-new-tokens <n>', 'tokens to generate at most', (value) => parsePositiveInteger('--max-new-tokens', value), 64)
       .option('--temperature <t>', '0 = greedy', (value) => parseFiniteNumber('--temperature', value), 0)
       .option('--top-p <p>', 'nucleus sampling mass in (0, 1]', (value) => parseFiniteNumber('--top-p', value), 1)

@@ -1,5 +1,6 @@
 // `lora-tle route`: the router alone — embeds texts and prints each one's adapter weights and top
-// adapter (JSON lines `{ id, weights, top }` with --json). No model is loaded.
+// adapter (JSON lines `{ id, weights, top }` with --json). No model is loaded, except the pack
+// that `--embedder hidden` embeds with (`--pack`, default the embedded tiny-tle pack).
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -8,6 +9,7 @@ import { createRouter } from '@lora-tle/router';
 import { LoraTleError } from '@lora-tle/spec';
 import { openStoreEmbedder } from '../generation-runtime.js';
 import type { CliCommand } from './command.js';
+import { openPack } from './eval.js';
 
 interface RouteFlags {
   store: string;
@@ -15,6 +17,7 @@ interface RouteFlags {
   input?: string;
   json?: boolean;
   embedder: string;
+  pack?: string;
   strategy: string;
 }
 
@@ -55,23 +58,29 @@ export const routeCommand: CliCommand = {
       .requiredOption('--store <dir>', 'adapter store with profiles')
       .option('--text <text>', 'one text to route')
       .option('--input <jsonl>', 'texts to route, one {"id", "text"} object per line')
-      .option('--embedder <name>', 'context embedder', 'hashing')
+      .option('--embedder <name>', 'context embedder: hashing, or hidden (the pack\'s base model)', 'hashing')
+      .option('--pack <dir>', 'model pack for --embedder hidden (default: the embedded tiny-tle pack)')
       .option('--strategy <spec>', 'routing strategy: paper, softmax[:T], top-k:<k>, knn, uniform, base, fixed:<adapter>', 'paper')
       .option('--json', 'JSON lines { id, weights, top }')
       .action(async (flags: RouteFlags) => {
         const inputs = readInputs(flags);
         const store = await openStore(flags.store);
-        const embedder = await openStoreEmbedder(store, flags.embedder); // hashing: with the store's fit, if it has one
-        const profiles = await loadProfiles(store, embedder);
-        const router = createRouter({ embedder, profiles, strategy: flags.strategy, schedule: 'token' });
-        for (const { id, text } of inputs) {
-          const mix = await router.route({ text, tokenIds: [], step: 0 });
-          const weights = Object.fromEntries(router.adapters.map((name, i) => [name, Math.round(mix!.weights[i]! * 1e4) / 1e4]));
-          let top = 0;
-          mix!.weights.forEach((weight, i) => (top = weight > mix!.weights[top]! ? i : top));
-          const topName = router.adapters[top]!;
-          if (flags.json) terminal.stdout(`${JSON.stringify({ id, weights, top: topName })}\n`);
-          else terminal.stdout(`${id}\t${topName}\t${Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(3)}`).join(' · ')}\n`);
+        const model = flags.embedder === 'hidden' ? await openPack(flags.pack, terminal) : undefined;
+        try {
+          const embedder = await openStoreEmbedder(store, flags.embedder, model); // hashing: with the store's fit, if it has one
+          const profiles = await loadProfiles(store, embedder);
+          const router = createRouter({ embedder, profiles, strategy: flags.strategy, schedule: 'token' });
+          for (const { id, text } of inputs) {
+            const mix = await router.route({ text, tokenIds: [], step: 0 });
+            const weights = Object.fromEntries(router.adapters.map((name, i) => [name, Math.round(mix!.weights[i]! * 1e4) / 1e4]));
+            let top = 0;
+            mix!.weights.forEach((weight, i) => (top = weight > mix!.weights[top]! ? i : top));
+            const topName = router.adapters[top]!;
+            if (flags.json) terminal.stdout(`${JSON.stringify({ id, weights, top: topName })}\n`);
+            else terminal.stdout(`${id}\t${topName}\t${Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(3)}`).join(' · ')}\n`);
+          }
+        } finally {
+          await model?.session.dispose();
         }
       }),
 };

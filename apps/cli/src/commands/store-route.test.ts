@@ -1,13 +1,14 @@
 // `lora-tle store`, `profile` and `route` end to end on a temporary store: PEFT adapters written
 // here (random LoRA factors, real files), profiles from the tiny-tle train splits, routing of the
-// tiny-tle test prompts. Most runs go through runCli in-process; one child process checks the binary.
+// tiny-tle test prompts; profile and route with the hidden embedder on a random pack. Most runs go
+// through runCli in-process; one child process checks the binary.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRandomAdapter, TINY_ARCHITECTURE } from '@lora-tle/graph';
+import { createRandomAdapter, createRandomLlama, TINY_ARCHITECTURE, writeModelPack } from '@lora-tle/graph';
 import { writePeftAdapter } from '@lora-tle/lora-store/node';
 import { formatPrompt } from '@lora-tle/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +143,29 @@ describe('lora-tle store / profile / route', () => {
       expect(result.stderr, args.join(' ')).toMatch(pattern);
     }
   });
+
+  it("profile and route with the hidden embedder: a pack's base model embeds both sides; profiles of another pack are not used", async () => {
+    const packDir = join(root, 'hidden-pack');
+    await writeModelPack({ source: createRandomLlama({ vocabSize: 1024, numLayers: 1 }, 9), adapters: [], destination: packDir, tokenizerFiles: { tokenizer: join(data, '..', 'tokenizer.json') } });
+    const hiddenStore = join(root, 'hidden-store');
+    expect((await cli('store', 'init', '--store', hiddenStore)).code).toBe(0);
+    for (const [task, template] of TASKS) {
+      expect((await cli('store', 'add', '--store', hiddenStore, '--name', task, '--adapter', join(root, 'adapters', task), '--task', task, '--format', template)).code).toBe(0);
+      const profiled = await cli('profile', '--store', hiddenStore, '--adapter', task, '--data', join(root, `${task}.jsonl`), '--embedder', 'hidden', '--pack', packDir);
+      expect(profiled.stderr).not.toContain('[E_');
+      expect(profiled.stdout).toMatch(new RegExp(`profile of "${task}": 200 examples, embedder hidden`));
+    }
+    const routed = await cli('route', '--store', hiddenStore, '--text', 'Question: what is 2 + 3?', '--embedder', 'hidden', '--pack', packDir, '--json');
+    expect(routed.stderr).not.toContain('[E_');
+    const line = JSON.parse(routed.stdout) as { weights: Record<string, number>; top: string };
+    expect(Object.keys(line.weights)).toEqual(['math', 'science', 'reading']);
+    expect(Object.values(line.weights).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    // hashing routing finds no hidden profiles; another pack's hidden embedder does not match them either
+    expect((await cli('route', '--store', hiddenStore, '--text', 'x', '--embedder', 'hashing')).stderr).toMatch(/\[E_PROFILE/);
+    const otherPack = join(root, 'other-pack');
+    await writeModelPack({ source: createRandomLlama({ vocabSize: 1024, numLayers: 1 }, 10), adapters: [], destination: otherPack, sourceHashes: { 'checkpoint/model.safetensors': 'another-checkpoint' }, tokenizerFiles: { tokenizer: join(data, '..', 'tokenizer.json') } });
+    expect((await cli('route', '--store', hiddenStore, '--text', 'x', '--embedder', 'hidden', '--pack', otherPack)).stderr).toMatch(/\[E_PROFILE/);
+  }, 60_000);
 
   it('bad input gives one line and a non-zero exit', async () => {
     const cases: [string[], RegExp][] = [
