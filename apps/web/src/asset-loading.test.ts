@@ -1,6 +1,6 @@
 // The page's asset loading in Node, with fetch and the Cache API replaced by in-memory fakes:
-// cached-fetch.ts (cache-first by digest, network-first assets.json, offline fallback, refusal of
-// unlisted files) and store-profiles.ts (profiles decoded from bytes equal the profiles that were
+// cached-fetch.ts (cache-first by digest, older versions deleted, network-first assets.json, offline
+// fallback, refusal of unlisted files) and store-profiles.ts (profiles decoded from bytes equal the profiles that were
 // encoded; a profile of another embedder is refused). The browser run is test/browser.test.ts.
 
 import { createHash } from 'node:crypto';
@@ -29,6 +29,8 @@ function fakeWeb(files: Map<string, Uint8Array>) {
   const cache = {
     match: async (key: string) => (cached.has(key) ? new Response(cached.get(key)!.slice()) : undefined),
     put: async (key: string, response: Response) => void cached.set(key, new Uint8Array(await response.arrayBuffer())),
+    keys: async () => [...cached.keys()].map((key) => new Request(key)),
+    delete: async (request: Request) => cached.delete(request.url),
   };
   vi.stubGlobal('fetch', fetchFake);
   vi.stubGlobal('caches', { open: async () => cache });
@@ -116,6 +118,9 @@ describe('page asset loading', () => {
     const third = await openAssets(BASE);
     expect(await third.json('samples.json')).toEqual([]);
     expect(web.requests).toEqual(['assets.json', 'samples.json']);
+    const versions = (path: string) => [...web.cached.keys()].filter((key) => key.startsWith(`${BASE}${path}?`));
+    expect(versions('samples.json')).toEqual([`${BASE}samples.json?lora-tle-assets=${sha256(files.get('samples.json')!)}`]); // the old version was deleted
+    expect(versions('store/manifest.json')).toHaveLength(1); // unchanged files keep theirs
   });
 
   it('works offline from the cache once loaded, and says what to do when nothing is cached', async () => {

@@ -1,7 +1,8 @@
 // Fetching the page's non-pack files (assets.json, samples, tokenizer, store manifest, profiles)
 // with the Cache API, so that a loaded page works offline: assets.json is network-first (the
 // cached copy when offline); every other file is cache-first under `url?lora-tle-assets=<sha256>`,
-// so a rebuilt file is fetched afresh and an unchanged one never again. The pack's own files are
+// so a rebuilt file is fetched afresh (and its older cached versions deleted) and an unchanged one
+// never again. The pack's own files are
 // cached by @lora-tle/backend-web (same cache, 'lora-tle-v1'). Not a service worker.
 
 import { LoraTleError } from '@lora-tle/spec';
@@ -38,6 +39,20 @@ async function download(url: string): Promise<Response> {
   return response;
 }
 
+const VERSION_PARAMETER = 'lora-tle-assets';
+
+/** Deletes the cached copies of `url` under another digest than `digest`. */
+async function dropOtherVersions(cache: Cache | null, url: string, digest: string): Promise<void> {
+  if (!cache) return;
+  for (const request of await cache.keys()) {
+    const key = new URL(request.url);
+    const version = key.searchParams.get(VERSION_PARAMETER);
+    if (version === null || version === digest) continue;
+    key.searchParams.delete(VERSION_PARAMETER);
+    if (key.href === url) await cache.delete(request);
+  }
+}
+
 export async function openAssets(assetsUrl: string): Promise<AssetFetcher> {
   const cache = await openCache();
   const indexUrl = new URL('assets.json', assetsUrl).href;
@@ -64,7 +79,7 @@ export async function openAssets(assetsUrl: string): Promise<AssetFetcher> {
     const digest = digests.get(path);
     if (digest === undefined) throw new LoraTleError('E_NOT_FOUND', `${path} is not listed in ${indexUrl}; rerun apps/web/scripts/prepare-assets.ts`);
     const url = new URL(path, assetsUrl).href;
-    const key = `${url}?lora-tle-assets=${digest}`;
+    const key = `${url}?${VERSION_PARAMETER}=${digest}`;
     const cached = await cache?.match(key);
     if (cached) {
       fromCache.push(path);
@@ -73,6 +88,7 @@ export async function openAssets(assetsUrl: string): Promise<AssetFetcher> {
     const body = new Uint8Array(await (await download(url)).arrayBuffer());
     downloaded.push(path);
     await cache?.put(key, new Response(body));
+    await dropOtherVersions(cache, url, digest);
     return body;
   };
   return {
