@@ -1,7 +1,8 @@
 // The page's asset loading in Node, with fetch and the Cache API replaced by in-memory fakes:
 // cached-fetch.ts (cache-first by digest, older versions deleted, network-first assets.json, offline
-// fallback, refusal of unlisted files) and store-profiles.ts (profiles decoded from bytes equal the profiles that were
-// encoded; a profile of another embedder is refused). The browser run is test/browser.test.ts.
+// fallback, refusal of unlisted files) and store-profiles.ts (profiles decoded from bytes equal the
+// profiles that were encoded; a profile of another embedder is refused). The browser run is
+// test/browser.test.ts.
 
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
