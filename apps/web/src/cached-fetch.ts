@@ -6,7 +6,7 @@
 // cached by @lora-tle/backend-web (same cache, 'lora-tle-v1'). Not a service worker.
 
 import { LoraTleError } from '@lora-tle/spec';
-import { WEB_CACHE_NAME } from '@lora-tle/backend-web';
+import { deleteOtherCachedVersions, WEB_CACHE_NAME } from '@lora-tle/backend-web';
 import type { AssetIndex } from './asset-index.js';
 
 export interface AssetFetcher {
@@ -40,18 +40,6 @@ async function download(url: string): Promise<Response> {
 }
 
 const VERSION_PARAMETER = 'lora-tle-assets';
-
-/** Deletes the cached copies of `url` under another digest than `digest`. */
-async function dropOtherVersions(cache: Cache | null, url: string, digest: string): Promise<void> {
-  if (!cache) return;
-  for (const request of await cache.keys()) {
-    const key = new URL(request.url);
-    const version = key.searchParams.get(VERSION_PARAMETER);
-    if (version === null || version === digest) continue;
-    key.searchParams.delete(VERSION_PARAMETER);
-    if (key.href === url) await cache.delete(request);
-  }
-}
 
 export async function openAssets(assetsUrl: string): Promise<AssetFetcher> {
   const cache = await openCache();
@@ -88,7 +76,7 @@ export async function openAssets(assetsUrl: string): Promise<AssetFetcher> {
     const body = new Uint8Array(await (await download(url)).arrayBuffer());
     downloaded.push(path);
     await cache?.put(key, new Response(body));
-    await dropOtherVersions(cache, url, digest);
+    await deleteOtherCachedVersions(cache, [url], VERSION_PARAMETER, digest);
     return body;
   };
   return {

@@ -2,5 +2,5 @@
 // files from URLs cached with the Cache API. Also the backend conformance suite every backend runs.
 export { createWebBackend, WEB_CACHE_NAME, type WebBackendOptions, type WebDevice } from './web-backend.js';
 export { WEB_BACKEND_ID } from './web-kv-cache.js';
-export { downloadPack, type DownloadedPack, type PackCache, type PackDownloadOptions } from './pack-download.js';
+export { deleteOtherCachedVersions, downloadPack, type DownloadedPack, type PackCache, type PackDownloadOptions } from './pack-download.js';
 export { describeBackendConformance, type ConformancePacks, type ConformanceSetup, type ConformanceTestApi } from './conformance.js';

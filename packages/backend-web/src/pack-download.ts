@@ -20,14 +20,17 @@ export interface PackCache {
 
 const VERSION_PARAMETER = 'lora-tle-pack';
 
-/** Deletes cached copies of `fileUrls` whose pack version is not `version`. */
-async function dropOtherVersions(cache: PackCache | null, fileUrls: readonly string[], version: string): Promise<void> {
+/**
+ * Deletes the cached copies of `fileUrls` stored under another version than `version`: cache keys
+ * are `<file url>?<parameter>=<version>`. A no-op for caches without keys/delete.
+ */
+export async function deleteOtherCachedVersions(cache: PackCache | null, fileUrls: readonly string[], parameter: string, version: string): Promise<void> {
   if (!cache?.keys || !cache.delete) return;
   for (const request of await cache.keys()) {
     const key = new URL(typeof request === 'string' ? request : request.url);
-    const cachedVersion = key.searchParams.get(VERSION_PARAMETER);
+    const cachedVersion = key.searchParams.get(parameter);
     if (cachedVersion === null || cachedVersion === version) continue;
-    key.searchParams.delete(VERSION_PARAMETER);
+    key.searchParams.delete(parameter);
     if (fileUrls.includes(key.href)) await cache.delete(request);
   }
 }
@@ -143,6 +146,6 @@ export async function downloadPack(baseUrl: string, options: PackDownloadOptions
     if (name) externalData.push({ path: name, data: await fetchFile(name) });
   }
   const names = [manifest.files.model, ...externalData.map((file) => file.path)];
-  await dropOtherVersions(options.cache, names.map((name) => fileUrl(baseUrl, name)), version);
+  await deleteOtherCachedVersions(options.cache, names.map((name) => fileUrl(baseUrl, name)), VERSION_PARAMETER, version);
   return { manifest, model, externalData, filesFromCache };
 }
