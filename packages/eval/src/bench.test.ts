@@ -52,6 +52,13 @@ describe('runBench', () => {
     expect(report.ratios.routedOverBaseCpu).toBeCloseTo(cpuOf('base') / cpuOf('token'), 12);
     expect(cpuOf('token')).toBeGreaterThan(0);
     expect(benchTable(report)).toContain('token-level ÷ base-only');
+    // spread: quartiles of the per-round token ÷ base (3 rounds: p25 = halfway between the two lowest)
+    const perRound = report.roundsDetail!.map((round) => round.find((run) => run.mode === 'token')!.tokensPerSecond / round.find((run) => run.mode === 'base')!.tokensPerSecond).sort((a, b) => a - b);
+    expect(report.spread.routedOverBase![0]).toBeCloseTo((perRound[0]! + perRound[1]!) / 2, 12);
+    expect(report.spread.routedOverBase![1]).toBeCloseTo((perRound[1]! + perRound[2]!) / 2, 12);
+    expect(report.spread.routedOverBaseCpu![0]).toBeLessThanOrEqual(report.spread.routedOverBaseCpu![1]);
+    expect(benchTable(report)).toContain("rounds' middle half");
+    expect(Object.keys(JSON.parse(benchJson(report)).spread as object)).toEqual(['routedOverBase', 'routedOverBaseCpu']);
     const svg = benchSvg(report);
     expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 3); // background + one bar per mode
     expect(svg).toContain('(1.00× base)'); // base against itself

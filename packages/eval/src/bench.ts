@@ -42,6 +42,14 @@ export interface BenchReport {
     routedOverBaseCpu: number;
     routedOverNaiveCpu: number | null;
   };
+  /**
+   * How much token ÷ base varies from round to round: the interquartile range [p25, p75] of the
+   * per-round ratio (token and base-only of the same round), null without both modes.
+   */
+  spread: {
+    routedOverBase: [number, number] | null;
+    routedOverBaseCpu: [number, number] | null;
+  };
   /** Every measured run, for the record: [round][mode order of that round]. */
   roundsDetail?: BenchRun[][];
 }
@@ -106,6 +114,28 @@ function shuffled<Item>(items: readonly Item[], random: () => number): Item[] {
     [result[i], result[j]] = [result[j]!, result[i]!];
   }
   return result;
+}
+
+/** The q-quantile (0 ≤ q ≤ 1) with linear interpolation between order statistics. */
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
+/** [p25, p75] of token ÷ base within each round (`measure` is tokens/s or, inverted, CPU ms). */
+function roundSpread(detail: readonly BenchRun[][], measure: (run: BenchRun) => number, inverted: boolean): [number, number] | null {
+  const ratios: number[] = [];
+  for (const round of detail) {
+    const token = round.find((run) => run.mode === 'token');
+    const base = round.find((run) => run.mode === 'base');
+    if (!token || !base) continue;
+    const ratio = inverted ? measure(base) / measure(token) : measure(token) / measure(base);
+    if (Number.isFinite(ratio)) ratios.push(ratio);
+  }
+  return ratios.length === 0 ? null : [quantile(ratios, 0.25), quantile(ratios, 0.75)];
 }
 
 function median(values: readonly number[]): number {
@@ -199,6 +229,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       routedOverNaive: routed !== undefined && naive ? routed / naive : null,
       routedOverBaseCpu: routedCpu && baseCpu !== undefined ? baseCpu / routedCpu : Number.NaN,
       routedOverNaiveCpu: routedCpu && naiveCpu !== undefined ? naiveCpu / routedCpu : null,
+    },
+    spread: {
+      routedOverBase: roundSpread(detail, (run) => run.tokensPerSecond, false),
+      routedOverBaseCpu: roundSpread(detail, (run) => run.cpuMsPerToken, true),
     },
     roundsDetail: detail,
   };
