@@ -38,6 +38,16 @@ describe('stepFeedArrays', () => {
   });
 });
 
+describe('logits_to_keep', () => {
+  it('asks a pack that has the input for the last position only, or for all T with logits all; older packs get no such feed', () => {
+    const withKeep = { ...pack, io: { ...pack.io, logitsToKeep: 'logits_to_keep' } };
+    const step = smallStep({ inputIds: Int32Array.of(3, 4, 5), sequenceLength: 3 });
+    expect(stepFeedArrays(withKeep, step, 0).logits_to_keep).toEqual({ type: 'int64', data: BigInt64Array.of(1n), dims: [1] });
+    expect(stepFeedArrays(withKeep, { ...step, logits: 'all' }, 0).logits_to_keep?.data).toEqual(BigInt64Array.of(3n));
+    expect(stepFeedArrays(pack, step, 0).logits_to_keep).toBeUndefined();
+  });
+});
+
 describe('int64From', () => {
   it('equals BigInt of every value over the int32 range, negatives and zero included', () => {
     const values = Int32Array.of(0, 1, -1, 2, 31999, -2147483648, 2147483647, 1024, -7);

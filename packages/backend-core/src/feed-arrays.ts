@@ -1,7 +1,7 @@
 // The graph feeds of one validated step as plain typed arrays with shapes, keyed by the pack's
 // input names: input_ids, attention_mask and position_ids as int64 (BigInt64Array), mix_a/mix_b
-// (B, N) float32 from the per-row MixCoefficients, and the empty past (B, n_kv, 0, d) when there
-// is no cache. Each backend wraps them into its runtime's tensors. Not validation
+// (B, N) float32 from the per-row MixCoefficients, logits_to_keep (T for logits 'all', else 1)
+// when the pack has it, and the empty past (B, n_kv, 0, d) when there is no cache. Each backend wraps them into its runtime's tensors. Not validation
 // (step-validation.ts), not the past of a cache (BackendKvCache.pastFeeds).
 
 import type { PackManifest, StepInput } from '@lora-tle/spec';
@@ -72,6 +72,7 @@ export function stepFeedArrays(pack: PackManifest, input: StepInput, past: numbe
     [io.mixA]: { type: 'float32', data: mixA, dims: [B, N] },
     [io.mixB]: { type: 'float32', data: mixB, dims: [B, N] },
   };
+  if (io.logitsToKeep) feeds[io.logitsToKeep] = { type: 'int64', data: BigInt64Array.of(BigInt(input.logits === 'all' ? T : 1)), dims: [1] };
   if (input.cache === null) {
     for (const names of pastInputNames(pack)) {
       feeds[names.key] = { type: 'float32', data: new Float32Array(0), dims: emptyPastShape(pack, B) };

@@ -1,4 +1,5 @@
-// selectLogits picks the last position of every row for 'last'; checkedHidden refuses a wrong size.
+// selectLogits picks the last position of every row for 'last' (or passes the graph's own last
+// position through); checkedHidden refuses a wrong size.
 
 import { describe, expect, it } from 'vitest';
 import { checkedHidden, selectLogits } from './step-outputs.js';
@@ -17,6 +18,11 @@ describe('selectLogits', () => {
     const decode = Float32Array.of(1, 2, 3, 4);
     expect(selectLogits(decode, 2, 1, 2).logits).toBe(decode);
     expect(selectLogits(decode, 2, 1, 2).logitsPositions).toBe(1);
+  });
+
+  it("'last' passes through logits the graph already cut to the last position (logits_to_keep = 1)", () => {
+    const lastOnly = Float32Array.of(20, 21, 120, 121); // (B 2, 1, V 2) for a 3-token step
+    expect(selectLogits(lastOnly, 2, 3, 2)).toEqual({ logits: lastOnly, logitsPositions: 1 });
   });
 });
 

@@ -262,6 +262,7 @@ describe.skipIf(!webgpuPresent)('webgpu on this machine (first run compiles shad
         position_ids: new Tensor('int64', BigInt64Array.from(tokens, (_, t) => BigInt(past + t)), [1, T]),
         mix_a: new Tensor('float32', coefficients.a, [1, 1]),
         mix_b: new Tensor('float32', coefficients.b, [1, 1]),
+        logits_to_keep: new Tensor('int64', BigInt64Array.of(BigInt(T)), [1]), // every position's logits
       };
       for (let layer = 0; layer < numLayers; layer++) {
         for (const kind of ['key', 'value']) {

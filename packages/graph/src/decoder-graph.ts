@@ -52,6 +52,7 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   const positionIds = builder.input(GRAPH_IO.positionIds, ElementType.int64, ['batch_size', 'sequence_length']);
   const mixA = builder.input(GRAPH_IO.mixA, ElementType.float32, ['batch_size', N]);
   const mixB = builder.input(GRAPH_IO.mixB, ElementType.float32, ['batch_size', N]);
+  const logitsToKeep = builder.input(GRAPH_IO.logitsToKeep, ElementType.int64, [1]); // k: logits of the last k positions only
   const pastDims = ['batch_size', numKvHeads, 'past_sequence_length', d];
   for (let layer = 0; layer < numLayers; layer++) {
     builder.input(pastName('key', layer), ElementType.float32, pastDims);
@@ -218,14 +219,16 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   }
   const final = h; // model.norm of the last residual sum (B, T, H)
 
-  // ---- logits from the final norm (Gemm with transB shares the (V, H) matrix with tied embeddings) ----
+  // ---- logits of the last k positions from the final norm (a prefill that only samples the next
+  // token skips the (T − 1)·V others); Gemm with transB shares the (V, H) matrix with tied embeddings ----
   const lmHeadName = arch.tieWordEmbeddings ? embeddingName : base('lm_head.weight', await readTensor(source, 'lm_head.weight', [V, H]), [V, H]);
-  const flat = builder.op('Reshape', [final, builder.int64Constant([-1, H])]); // (B·T, H)
-  const flatLogits = builder.op('Gemm', [flat, lmHeadName], { attributes: { transB: int(1) } }); // (B·T, V)
-  const batchAndLength = builder.op('Shape', [inputIds]); // (2,)
-  const logitsShape = builder.op('Concat', [batchAndLength, builder.int64Constant([V])], { attributes: { axis: int(0) } });
-  builder.op('Reshape', [flatLogits, logitsShape], { output: GRAPH_IO.logits }); // (B, T, V)
-  builder.output(GRAPH_IO.logits, ElementType.float32, ['batch_size', 'sequence_length', V]);
+  const kept = builder.op('Slice', [final, builder.op('Neg', [logitsToKeep]), builder.int64Constant([Number.MAX_SAFE_INTEGER]), builder.int64Constant([1])]); // (B, k, H)
+  const flat = builder.op('Reshape', [kept, builder.int64Constant([-1, H])]); // (B·k, H)
+  const flatLogits = builder.op('Gemm', [flat, lmHeadName], { attributes: { transB: int(1) } }); // (B·k, V)
+  const batch = builder.op('Shape', [inputIds], { attributes: { start: int(0), end: int(1) } }); // (1,) = B
+  const logitsShape = builder.op('Concat', [batch, logitsToKeep, builder.int64Constant([V])], { attributes: { axis: int(0) } });
+  builder.op('Reshape', [flatLogits, logitsShape], { output: GRAPH_IO.logits }); // (B, k, V)
+  builder.output(GRAPH_IO.logits, ElementType.float32, ['batch_size', 'logits_length', V]);
   for (let layer = 0; layer < numLayers; layer++) {
     const presentDims = ['batch_size', numKvHeads, 'total_sequence_length', d];
     builder.output(presentName('key', layer), ElementType.float32, presentDims);

@@ -10,6 +10,7 @@ export const GRAPH_IO = {
   mixA: 'mix_a',
   mixB: 'mix_b',
   logits: 'logits',
+  logitsToKeep: 'logits_to_keep',
   hidden: 'hidden_pooled',
   pastKey: 'past_key_values.{i}.key',
   pastValue: 'past_key_values.{i}.value',

@@ -21,7 +21,9 @@ export interface PackIo {
   positionIds: string; // 'position_ids' int64 (batch_size, sequence_length)
   mixA: string; // A-side mixing coefficients, float32 (batch_size, N)
   mixB: string; // B-side mixing coefficients, float32 (batch_size, N)
-  logits: string; // 'logits' float32 (batch_size, sequence_length, V)
+  logits: string; // 'logits' float32 (batch_size, logits_length, V): the last logits_length positions
+  /** int64 (1,): how many last positions get logits (1 = the next token; T = all). Absent in older packs: all. */
+  logitsToKeep?: string | null;
   hidden: string | null; // pooled last hidden state float32 (batch_size, H), when built with it
   pastKey: string; // template with {i}: 'past_key_values.{i}.key'
   pastValue: string;
