@@ -3,10 +3,11 @@
 // ratios hold on a noisy machine. Modes are interleaved: every round runs each mode once, in a
 // seeded random order of its own, and each metric is the median over rounds — noise from other
 // processes then hits every mode alike, and no mode always runs right after the same other mode (a
-// fixed cyclic order put base-only after naive in every round, and that neighbour changes speed). EOS is masked out of the logits (the model math is
-// untouched), so every run generates exactly `tokens` tokens whatever the prompt. Given a
-// `collectGarbage` function, a full collection runs (untimed) before every run, so that no run pays
-// for the garbage of the one before it (the naive loop leaves megabytes of merged weights behind).
+// fixed cyclic order put base-only after naive in every round, and that neighbour changes speed).
+// EOS is masked out of the logits (the model math is untouched), so every run generates exactly
+// `tokens` tokens whatever the prompt. Given a `collectGarbage` function, a full collection runs
+// (untimed) before every run, so that no run pays for the garbage of the one before it (the naive
+// loop leaves megabytes of merged weights behind).
 // Not the accuracy eval (eval-runner.ts).
 
 import { createEngine, mulberry32, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
@@ -138,11 +139,7 @@ function roundSpread(detail: readonly BenchRun[][], measure: (run: BenchRun) => 
   return ratios.length === 0 ? null : [quantile(ratios, 0.25), quantile(ratios, 0.75)];
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+const median = (values: readonly number[]): number => quantile(values, 0.5);
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const tokens = options.tokens ?? 128;

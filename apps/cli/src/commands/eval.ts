@@ -65,6 +65,16 @@ export async function openPack(packFlag: string | undefined, terminal: Terminal,
   return { packDir, fixtureDir, session, tokenizer };
 }
 
+/** Runs `use` with the pack the `hidden` embedder needs (opened only when `embedder` is hidden), then closes it. */
+export async function withEmbedderPack<Result>(embedder: string, pack: string | undefined, terminal: Terminal, use: (opened: OpenedPack | undefined) => Promise<Result>, threads?: number): Promise<Result> {
+  const opened = embedder === 'hidden' ? await openPack(pack, terminal, threads) : undefined;
+  try {
+    return await use(opened);
+  } finally {
+    await opened?.session.dispose();
+  }
+}
+
 export function parseList(optionName: string, value: string): string[] {
   const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
   if (items.length === 0) throw new LoraTleError('E_USAGE', `${optionName} needs a comma-separated list, got "${value}"`);
@@ -119,15 +129,12 @@ async function loadSuite(flags: EvalFlags): Promise<{ all: EvalSuite; selected: 
 
 async function runRoutingOnly(flags: EvalFlags, all: EvalSuite, selected: EvalSuite, terminal: Terminal): Promise<void> {
   const adapters = all.tasks.map((task) => task.name);
-  const opened = flags.embedder === 'hidden' ? await openPack(flags.pack, terminal, flags.threads) : undefined; // only `hidden` needs the model
-  try {
+  await withEmbedderPack(flags.embedder, flags.pack, terminal, async (opened) => {
     const { embedder, profiles } = await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder, opened) });
     const limited = limitSuite(selected, flags.limit);
     const result = await measureRoutingAccuracy({ suite: limited, profiles, embedder, strategy: flags.strategy });
     terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderRoutingTable(result));
-  } finally {
-    await opened?.session.dispose();
-  }
+  }, flags.threads);
 }
 
 export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<void> {

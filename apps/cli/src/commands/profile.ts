@@ -14,7 +14,7 @@ import { createEmbedderByName, type EmbeddingModel } from '../generation-runtime
 import { parsePositiveInteger } from '../options.js';
 import { buildStoreProfile } from '../store-profiles.js';
 import type { CliCommand } from './command.js';
-import { openPack } from './eval.js';
+import { withEmbedderPack } from './eval.js';
 
 interface ProfileFlags {
   store: string;
@@ -48,18 +48,13 @@ export const profileCommand: CliCommand = {
       .action(async (flags: ProfileFlags) => {
         const store = await openStore(flags.store);
         const entry = findAdapter(store, flags.adapter);
-        const model = flags.embedder === 'hidden' ? await openPack(flags.pack, terminal) : undefined;
-        let saved: Awaited<ReturnType<typeof buildStoreProfile>>;
-        try {
-          const embedder = await profileEmbedder(store, flags.embedder, model);
-          saved = await buildStoreProfile(
+        const saved = await withEmbedderPack(flags.embedder, flags.pack, terminal, async (model) =>
+          buildStoreProfile(
             store,
-            { adapter: entry.name, dataFile: flags.data, template: flags.format ?? entry.template, embedder, bankSize: flags.bank ?? 0 },
+            { adapter: entry.name, dataFile: flags.data, template: flags.format ?? entry.template, embedder: await profileEmbedder(store, flags.embedder, model), bankSize: flags.bank ?? 0 },
             terminal,
-          );
-        } finally {
-          await model?.session.dispose();
-        }
+          ),
+        );
         const fit = saved.embedder.settings['fit'];
         const embedderText = typeof fit === 'string' ? `${saved.embedder.id} (the store's fit ${fit})` : saved.embedder.id;
         terminal.stdout(`profile of "${entry.name}": ${saved.count} examples, embedder ${embedderText} → ${saved.file}\n`);

@@ -9,7 +9,7 @@ import { createRouter } from '@lora-tle/router';
 import { LoraTleError } from '@lora-tle/spec';
 import { openStoreEmbedder } from '../generation-runtime.js';
 import type { CliCommand } from './command.js';
-import { openPack } from './eval.js';
+import { withEmbedderPack } from './eval.js';
 
 interface RouteFlags {
   store: string;
@@ -65,8 +65,7 @@ export const routeCommand: CliCommand = {
       .action(async (flags: RouteFlags) => {
         const inputs = readInputs(flags);
         const store = await openStore(flags.store);
-        const model = flags.embedder === 'hidden' ? await openPack(flags.pack, terminal) : undefined;
-        try {
+        await withEmbedderPack(flags.embedder, flags.pack, terminal, async (model) => {
           const embedder = await openStoreEmbedder(store, flags.embedder, model); // hashing: with the store's fit, if it has one
           const profiles = await loadProfiles(store, embedder);
           const router = createRouter({ embedder, profiles, strategy: flags.strategy, schedule: 'token' });
@@ -79,8 +78,6 @@ export const routeCommand: CliCommand = {
             if (flags.json) terminal.stdout(`${JSON.stringify({ id, weights, top: topName })}\n`);
             else terminal.stdout(`${id}\t${topName}\t${Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(3)}`).join(' · ')}\n`);
           }
-        } finally {
-          await model?.session.dispose();
-        }
+        });
       }),
 };
