@@ -54,7 +54,7 @@ export const routeCommand: CliCommand = {
   name: 'route',
   create: ({ terminal }) =>
     new Command('route')
-      .description('print the adapter weights the router gives each text (no model needed)')
+      .description('print the adapter weights the router gives each text (no model needed, except for --embedder hidden)')
       .requiredOption('--store <dir>', 'adapter store with profiles')
       .option('--text <text>', 'one text to route')
       .option('--input <jsonl>', 'texts to route, one {"id", "text"} object per line')
