@@ -16,7 +16,7 @@ import { createStoreWithProfiles } from './store-profiles.js';
 import type { Terminal } from './terminal.js';
 
 /** Bump when what the cache holds changes shape (pack format, store layout, profile settings). */
-const EMBEDDED_LAYOUT_VERSION = 5; // 2: hashing embedder fitted over all adapters' texts (store/embedders/); 3: block-diagonal B in the pack graph; 4: fused residual + RMSNorm; 5: logits_to_keep
+const EMBEDDED_LAYOUT_VERSION = 6; // 2: hashing embedder fitted over all adapters' texts (store/embedders/); 3: block-diagonal B in the pack graph; 4: fused residual + RMSNorm; 5: logits_to_keep; 6: RoPE in GroupQueryAttention, hidden per position, one Gather per mixing layout
 
 /** The tasks of tiny-tle in pack order, with the prompt template each adapter was trained on. */
 export const EMBEDDED_TASKS = [

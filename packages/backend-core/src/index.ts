@@ -6,6 +6,6 @@ export { layerName, pastInputNames, presentOutputNames, stepOutputNames, type La
 export { validateStep } from './step-validation.js';
 export { mergeBackendOptions, runStep } from './run-step.js';
 export { emptyPastShape, stepFeedArrays, type FeedArray } from './feed-arrays.js';
-export { checkedHidden, selectLogits } from './step-outputs.js';
+export { selectLogits, stepHidden } from './step-outputs.js';
 export { columns, planChunks, stepInChunks, WEBGPU_MAX_TOKENS_PER_RUN, type ChunkedStepShape } from './chunked-step.js';
 export { BackendKvCache, presentTensors, type DisposableTensor } from './kv-cache-base.js';

@@ -1,8 +1,10 @@
 // selectLogits picks the last position of every row for 'last' (or passes the graph's own last
-// position through); checkedHidden refuses a wrong size.
+// position through); stepHidden passes a pooled hidden output through or pools a per-position one
+// over the step's real tokens, and refuses a wrong size.
 
 import { describe, expect, it } from 'vitest';
-import { checkedHidden, selectLogits } from './step-outputs.js';
+import { selectLogits, stepHidden } from './step-outputs.js';
+import { smallPack, smallStep } from './test-support.js';
 
 describe('selectLogits', () => {
   // (B 2, T 3, V 2): value = 100·row + 10·t + v
@@ -26,10 +28,26 @@ describe('selectLogits', () => {
   });
 });
 
-describe('checkedHidden', () => {
-  it('passes (B, H) through and refuses any other size with E_BACKEND_RUN', () => {
-    const hidden = new Float32Array(6);
-    expect(checkedHidden(hidden, 2, 3)).toBe(hidden);
-    expect(() => checkedHidden(hidden, 2, 4)).toThrow(expect.objectContaining({ code: 'E_BACKEND_RUN', message: 'hidden output has 6 values, expected 8' }));
+describe('stepHidden', () => {
+  const pooledPack = { ...smallPack(), io: { ...smallPack().io, hidden: 'hidden_pooled' } }; // H = 8
+  const perPositionPack = { ...pooledPack, io: { ...pooledPack.io, hidden: 'last_hidden_state', hiddenPerPosition: true } };
+  const step = (B: number, T: number, attentionMask?: Uint8Array) => smallStep({ inputIds: new Int32Array(B * T), batchSize: B, sequenceLength: T, ...(attentionMask ? { attentionMask } : {}) });
+
+  it('passes a graph-pooled (B, H) through and refuses any other size with E_BACKEND_RUN', () => {
+    const hidden = new Float32Array(16);
+    expect(stepHidden(pooledPack, hidden, step(2, 3), 0)).toBe(hidden);
+    expect(() => stepHidden(pooledPack, new Float32Array(6), step(2, 3), 0)).toThrow(expect.objectContaining({ code: 'E_BACKEND_RUN', message: 'hidden output has 6 values, expected 16' }));
+  });
+
+  it('pools per-position states (B, T, H) over the positions of this step whose mask is 1', () => {
+    // (B 2, T 3, H 8): value = 100·row + 10·t + j; past 2, so the step's mask columns are 2..4
+    const states = Float32Array.from({ length: 48 }, (_, i) => 100 * Math.floor(i / 24) + 10 * Math.floor((i % 24) / 8) + (i % 8));
+    const mask = Uint8Array.of(1, 1, 0, 1, 1, /* row 1 */ 0, 0, 0, 0, 1); // row 0 keeps t 1, 2; row 1 keeps t 2
+    const pooled = stepHidden(perPositionPack, states, step(2, 3, mask), 2);
+    expect(Array.from(pooled.subarray(0, 8))).toEqual(Array.from({ length: 8 }, (_, j) => 15 + j));
+    expect(Array.from(pooled.subarray(8))).toEqual(Array.from({ length: 8 }, (_, j) => 120 + j));
+    expect(Array.from(stepHidden(perPositionPack, states, step(2, 3), 0).subarray(0, 2))).toEqual([10, 11]); // no mask: mean of t 0..2
+    expect(Array.from(stepHidden(perPositionPack, states, step(2, 3, new Uint8Array(10)), 2))).toEqual(new Array(16).fill(0)); // no real token
+    expect(() => stepHidden(perPositionPack, new Float32Array(16), step(2, 3), 0)).toThrow(expect.objectContaining({ code: 'E_BACKEND_RUN', message: 'hidden output has 16 values, expected 48' }));
   });
 });

@@ -44,7 +44,9 @@ export function validateStep(pack: PackManifest, input: StepInput, session: obje
   if (input.attentionMask && input.attentionMask.length !== B * total) bad(`attentionMask has ${input.attentionMask.length} entries, expected batch·(cache.length + T) = ${B * total}`);
 
   const maxPositions = architecture.maxPositionEmbeddings;
-  const lastPosition = input.positionIds ? Math.max(...input.positionIds) : total - 1;
+  // The cache length counts too: packs that rotate inside GroupQueryAttention index the rotary
+  // tables by cache position (total − 1 for the last token), left padding included.
+  const lastPosition = Math.max(total - 1, ...(input.positionIds ?? []));
   if (lastPosition >= maxPositions) {
     throw new LoraTleError('E_CONTEXT_OVERFLOW', `position ${lastPosition} is beyond the model's ${maxPositions} positions (max_position_embeddings); shorten the prompt or generate fewer tokens`);
   }

@@ -88,8 +88,8 @@ describe('device table and options', () => {
   });
 
   it('keeps present.* on the GPU and logits and hidden on the CPU for webgpu', () => {
-    expect(webgpuSessionOptions(['logits', 'present.0.key', 'present.0.value', 'hidden_pooled'])).toEqual({
-      preferredOutputLocation: { logits: 'cpu', 'present.0.key': 'gpu-buffer', 'present.0.value': 'gpu-buffer', hidden_pooled: 'cpu' },
+    expect(webgpuSessionOptions(['logits', 'present.0.key', 'present.0.value', 'last_hidden_state'])).toEqual({
+      preferredOutputLocation: { logits: 'cpu', 'present.0.key': 'gpu-buffer', 'present.0.value': 'gpu-buffer', last_hidden_state: 'cpu' },
     });
   });
 });
@@ -244,7 +244,7 @@ describe.skipIf(!webgpuPresent)('webgpu on this machine (first run compiles shad
     const packDir = await buildPack(dirs, 'webgpu-pack', model, adapters);
     const modelPath = join(packDir, 'model.onnx');
     const { numLayers, numKvHeads, headDim: d, vocabSize: V } = model.architecture;
-    const outputNames = ['logits', 'hidden_pooled'];
+    const outputNames = ['logits', 'last_hidden_state'];
     for (let layer = 0; layer < numLayers; layer++) outputNames.push(`present.${layer}.key`, `present.${layer}.value`);
 
     const cpu = await createOrtSession(modelPath, { device: 'cpu', threads: 1 });

@@ -33,7 +33,11 @@ if (webgpuProblem) console.warn(`[tiny-tle webgpu] skipped: ${webgpuProblem.mess
 else if (!fixturePresent) console.warn(`[tiny-tle webgpu] skipped: ${INDEX} not found (run tools/fixtures/make_tiny_tle.py)`);
 
 const GPU_TOLERANCE = 1e-3; // issue 4: CPU vs WebGPU logits within 1e-3
-const CPU_TOLERANCE = 1e-4; // the CPU test's tolerance against transformers + PEFT
+// The CPU test's 1e-4 against transformers + PEFT holds for one prompt per run. Here the prompts run
+// as one left-padded batch, and the graph rotates a padded row at its cache positions (its position
+// ids shifted by its padding; docs/model-pack.md): the same attention up to float rounding, measured
+// at most 1.3e-4 (adapter-math), against 7.9e-5 when RoPE ran at position_ids.
+const CPU_TOLERANCE = 2e-4;
 const dirs = tempDirs('tiny-tle-webgpu');
 const sessions: Record<'cpu' | 'webgpu', Partial<Record<Combination, BackendSession>>> = { cpu: {}, webgpu: {} };
 const measured: string[] = [];

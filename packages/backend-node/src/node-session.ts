@@ -3,7 +3,7 @@
 // where the device has a max tokens per run) and returns logits, the pooled hidden state when
 // asked, and the next KvCache. Not the loading/validation of the pack (pack-manifest.ts, node-backend.ts).
 
-import { checkedHidden, presentTensors, runStep, selectLogits, stepFeedArrays, stepOutputNames } from '@lora-tle/backend-core';
+import { presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
@@ -53,7 +53,7 @@ export class NodeSession implements BackendSession {
       ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits),
       cache: new NodeKvCache(B, past + T, keys, values, this),
     };
-    if (input.hidden && io.hidden !== null) output.hidden = checkedHidden((results[io.hidden] as Tensor).data as Float32Array, B, architecture.hiddenSize);
+    if (input.hidden && io.hidden !== null) output.hidden = stepHidden(this.pack, (results[io.hidden] as Tensor).data as Float32Array, input, past); // (B, H)
     return output;
   }
 

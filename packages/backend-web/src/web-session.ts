@@ -3,7 +3,7 @@
 // graph (in chunks of at most maxTokensPerRun query tokens: 31 on webgpu) and wraps the outputs.
 // Runs are serialised per session (see `serially`). Not loading (web-backend.ts).
 
-import { checkedHidden, presentTensors, runStep, selectLogits, stepFeedArrays } from '@lora-tle/backend-core';
+import { presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-web';
@@ -63,7 +63,7 @@ export class WebSession implements BackendSession {
     const allLogits = (results[io.logits] as Tensor).data as Float32Array; // (B, T, V)
     const { keys, values } = presentTensors<Tensor>(this.pack, results);
     const output: StepOutput = { ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits), cache: new WebKvCache(B, past + T, keys, values, this) };
-    if (input.hidden && io.hidden !== null) output.hidden = checkedHidden((results[io.hidden] as Tensor).data as Float32Array, B, architecture.hiddenSize); // (B, H)
+    if (input.hidden && io.hidden !== null) output.hidden = stepHidden(this.pack, (results[io.hidden] as Tensor).data as Float32Array, input, past); // (B, H)
     return output;
   }
 

@@ -1,5 +1,5 @@
 // The `hidden` embedder on a loaded pack: each text is tokenized and run once through the base
-// model (every adapter weight 0, no cache), and the pack's `hidden_pooled` output (mean of the
+// model (every adapter weight 0, no cache), and the pack's hidden output (mean of the
 // final-norm states over the text, (H,)) is its vector, L2-normalised by @lora-tle/router's
 // wrapper. It costs a prefill per text, so routing with it re-runs the whole context at every
 // routed step (no incremental path). Not a router and not a profile builder.
@@ -11,7 +11,7 @@ import type { EngineTokenizer } from './decode-loop.js';
 export function createSessionHiddenEmbedder(session: BackendSession, tokenizer: EngineTokenizer): Embedder {
   const { pack } = session;
   if (pack.io.hidden === null) {
-    throw new LoraTleError('E_EMBEDDER', 'the model pack has no hidden_pooled output (it was built with --no-hidden); rebuild it without --no-hidden to route with the hidden embedder');
+    throw new LoraTleError('E_EMBEDDER', 'the model pack has no hidden output (it was built with --no-hidden); rebuild it without --no-hidden to route with the hidden embedder');
   }
   const { hiddenSize, maxPositionEmbeddings } = pack.architecture;
   const adapterCount = pack.adapters.length;

@@ -1,7 +1,7 @@
 // Builds the ONNX decoder graph of a Llama model with run-time adapter mixing: embeddings, the
-// layers (RMSNorm → q/k/v with mixing → RotaryEmbedding → GroupQueryAttention → o_proj → residual
-// → RMSNorm → SwiGLU MLP with mixing → residual), final norm, logits, the optional pooled hidden
-// state. Weights stream into two external data writers (base, adapters). Input/output names and
+// layers (RMSNorm → q/k/v with mixing → RoPE + GroupQueryAttention → o_proj → residual → RMSNorm
+// → SwiGLU MLP with mixing → residual), final norm, logits, the optional per-position hidden
+// states. Weights stream into two external data writers (base, adapters). Input/output names and
 // dims follow transformers.js / onnxruntime-genai (graph-io.ts). Not the pack directory (pack-writer.ts).
 
 import type { Combination, LlamaLinearModule, ProgressListener } from '@lora-tle/spec';
@@ -103,10 +103,13 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   let x = builder.op('Gather', [embeddingName, inputIds], { attributes: { axis: int(0) } }); // (B, T, H)
   progress(1);
 
+  // The final norm's output is also the graph's per-position hidden output when built with it.
+  const normedName = (name: string, fallback: string): string => (name === 'model.norm.weight' && options.withHidden ? GRAPH_IO.hidden : builder.uniqueName(fallback));
   const rmsNorm = async (input: string, name: string): Promise<string> => {
     const weightName = base(name, await readTensor(source, name, [H]), [H]);
     return builder.node('SimplifiedLayerNormalization', [input, weightName], {
       attributes: { axis: int(-1), epsilon: float(arch.rmsNormEps), stash_type: int(1) },
+      outputs: [normedName(name, 'normed')],
     })[0] as string;
   };
 
@@ -119,7 +122,7 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     const [normed, , , sum] = builder.node('SkipSimplifiedLayerNormalization', [delta, residual, weightName], {
       domain: 'com.microsoft',
       attributes: { epsilon: float(arch.rmsNormEps) },
-      outputs: [builder.uniqueName('normed'), '', '', builder.uniqueName('residual')], // no mean / inv_std_var
+      outputs: [normedName(name, 'normed'), '', '', builder.uniqueName('residual')], // no mean / inv_std_var
     });
     return [normed as string, sum as string];
   };
@@ -129,7 +132,7 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
    * stacked A factors of all of them to (in, Σ R); B factors per module, or with `cat` one
    * block-diagonal (Σ R, Σ out) when its zeros are few (lora-linear.ts). Returns y per kind.
    */
-  const linears = async (input: string, layer: number, kinds: readonly LlamaLinearModule[]): Promise<string[]> => {
+  const linears = async (input: string, layer: number, kinds: readonly LlamaLinearModule[], packed = false): Promise<string[]> => {
     const group = `model.layers.${layer}.${kinds.join('+')}`;
     const modules = [];
     for (const kind of kinds) {
@@ -183,9 +186,30 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
             },
       };
     }
-    return emitFusedLoraLinear(builder, input, { weightTransposed, bias, outFeatures, adapters: adapterWeights }, combination, mixing);
+    return emitFusedLoraLinear(builder, input, { weightTransposed, bias, outFeatures, adapters: adapterWeights }, combination, mixing, packed);
   };
   const linear = async (input: string, layer: number, kind: LlamaLinearModule): Promise<string> => (await linears(input, layer, [kind]))[0] as string;
+
+  // ---- attention inputs ----
+  // With a head size that is a multiple of 16, q, k, v go packed (B, T, (n_heads + 2·n_kv)·d) into
+  // GroupQueryAttention, which applies the rotary embedding itself: no Split and no RotaryEmbedding
+  // nodes per layer (onnxruntime's CPU kernel refuses do_rotary for other head sizes). It takes the
+  // positions from seqlens_k (total − T + t), not from position_ids: for a left-padded row that is
+  // its position ids plus its padding length, and rotary attention scores depend only on position
+  // differences, so the result is the same. Otherwise q and k are rotated by RotaryEmbedding nodes
+  // at position_ids.
+  const fusedRotary = d % 16 === 0;
+  const gqaTail = (layer: number, cos: string, sin: string): string[] => [pastName('key', layer), pastName('value', layer), seqlensK, totalLength, cos, sin, '', attentionBias];
+  const packedAttentionInputs = async (h: string, layer: number): Promise<string[]> => {
+    const [qkv] = (await linears(h, layer, ['q_proj', 'k_proj', 'v_proj'], true)) as [string];
+    return [qkv, '', '', ...gqaTail(layer, cosName, sinName)];
+  };
+  const rotatedAttentionInputs = async (h: string, layer: number): Promise<string[]> => {
+    const [q, k, v] = (await linears(h, layer, ['q_proj', 'k_proj', 'v_proj'])) as [string, string, string]; // (B, T, n_heads·d), (B, T, n_kv·d) ×2
+    const rotary = (input: string, heads: number): string =>
+      builder.op('RotaryEmbedding', [input, positionIds, cosName, sinName], { domain: 'com.microsoft', attributes: { interleaved: int(0), num_heads: int(heads) } });
+    return [rotary(q, numHeads), rotary(k, numKvHeads), v, ...gqaTail(layer, '', '')];
+  };
 
   // ---- layers ----
   // Each residual Add is fused with the RMSNorm that follows it: the attention output with
@@ -194,21 +218,11 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   let h = await rmsNorm(x, numLayers > 0 ? 'model.layers.0.input_layernorm.weight' : 'model.norm.weight'); // (B, T, H)
   for (let layer = 0; layer < numLayers; layer++) {
     const prefix = `model.layers.${layer}`;
-    const [q, k, v] = (await linears(h, layer, ['q_proj', 'k_proj', 'v_proj'])) as [string, string, string]; // (B, T, n_heads·d), (B, T, n_kv·d) ×2
-    const rotary = (input: string, heads: number): string =>
-      builder.op('RotaryEmbedding', [input, positionIds, cosName, sinName], {
-        domain: 'com.microsoft',
-        attributes: { interleaved: int(0), num_heads: int(heads) },
-      });
-    const [attention] = builder.node(
-      'GroupQueryAttention',
-      [rotary(q, numHeads), rotary(k, numKvHeads), v, pastName('key', layer), pastName('value', layer), seqlensK, totalLength, '', '', '', attentionBias],
-      {
-        domain: 'com.microsoft',
-        attributes: { num_heads: int(numHeads), kv_num_heads: int(numKvHeads), scale: float(1 / Math.sqrt(d)), do_rotary: int(0) },
-        outputs: [builder.uniqueName(`${prefix}.attention`), presentName('key', layer), presentName('value', layer)],
-      },
-    ); // (B, T, n_heads·d); present (B, n_kv, past+T, d)
+    const [attention] = builder.node('GroupQueryAttention', fusedRotary ? await packedAttentionInputs(h, layer) : await rotatedAttentionInputs(h, layer), {
+      domain: 'com.microsoft',
+      attributes: { num_heads: int(numHeads), kv_num_heads: int(numKvHeads), scale: float(1 / Math.sqrt(d)), do_rotary: int(fusedRotary ? 1 : 0), rotary_interleaved: int(0) },
+      outputs: [builder.uniqueName(`${prefix}.attention`), presentName('key', layer), presentName('value', layer)],
+    }); // (B, T, n_heads·d); present (B, n_kv, past+T, d)
     const attentionOut = await linear(attention as string, layer, 'o_proj'); // (B, T, H)
     const [h2, afterAttention] = await addAndNorm(x, attentionOut, `${prefix}.post_attention_layernorm.weight`); // (B, T, H) ×2
     const [gate, up] = (await linears(h2, layer, ['gate_proj', 'up_proj'])) as [string, string]; // (B, T, I) ×2
@@ -235,17 +249,10 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     builder.output(presentName('value', layer), ElementType.float32, presentDims);
   }
 
-  // ---- pooled hidden state: mean of this step's final-norm states over positions whose mask is 1 ----
-  if (options.withHidden) {
-    const stepLength = builder.op('Shape', [inputIds], { attributes: { start: int(1), end: int(2) } }); // (1,) = T
-    const negativeLength = builder.op('Neg', [stepLength]);
-    const stepMask = builder.op('Slice', [attentionMask, negativeLength, builder.int64Constant([Number.MAX_SAFE_INTEGER]), builder.int64Constant([1])]); // (B, T)
-    const stepMaskFloat = builder.op('Unsqueeze', [builder.op('Cast', [stepMask], { attributes: { to: int(ElementType.float32) } }), builder.int64Constant([2])]); // (B, T, 1)
-    const summed = builder.op('ReduceSum', [builder.op('Mul', [final, stepMaskFloat]), builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B, H)
-    const count = builder.op('ReduceSum', [stepMaskFloat, builder.int64Constant([1])], { attributes: { keepdims: int(0) } }); // (B, 1)
-    builder.op('Div', [summed, builder.op('Max', [count, scalar('one_f32', 1)])], { output: GRAPH_IO.hidden });
-    builder.output(GRAPH_IO.hidden, ElementType.float32, ['batch_size', H]);
-  }
+  // ---- hidden: the final-norm states per position (B, T, H), already computed for the logits; the
+  // backend averages them over the step's real tokens when a step asks (no pooling nodes to run
+  // on the steps that do not) ----
+  if (options.withHidden) builder.output(GRAPH_IO.hidden, ElementType.float32, ['batch_size', 'sequence_length', H]);
   progress(totalSteps);
 
   return builder.toModelBytes({

@@ -11,7 +11,8 @@ export const GRAPH_IO = {
   mixB: 'mix_b',
   logits: 'logits',
   logitsToKeep: 'logits_to_keep',
-  hidden: 'hidden_pooled',
+  hidden: 'last_hidden_state', // per position (B, T, H): hiddenPerPosition
+  hiddenPerPosition: true,
   pastKey: 'past_key_values.{i}.key',
   pastValue: 'past_key_values.{i}.value',
   presentKey: 'present.{i}.key',

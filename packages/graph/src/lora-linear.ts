@@ -16,9 +16,15 @@ import type { Combination } from '@lora-tle/spec';
 import type { StackedModule } from './adapter-stacking.js';
 import { type GraphBuilder, int } from './onnx-builder.js';
 
-/** Gathers per-row mixing coefficients once per distinct rank-row layout and shares them. */
+/**
+ * Per-row mixing coefficients, one Gather per distinct rank-row layout and side, shared by every
+ * module with that layout. The indices are (1, R), so the Gather gives (B, 1, R) directly (no
+ * Unsqueeze), and a·b is one Mul of the (B, N) inputs shared by all layouts: each node is a kernel
+ * dispatch on every decode step.
+ */
 export class MixingCoefficients {
   private readonly cache = new Map<string, string>();
+  private mixAB: string | null = null;
 
   constructor(
     private readonly builder: GraphBuilder,
@@ -32,14 +38,9 @@ export class MixingCoefficients {
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
     const builder = this.builder;
-    let result: string;
-    if (side === 'ab') {
-      result = builder.op('Mul', [this.forRows('a', rowAdapterIndex), this.forRows('b', rowAdapterIndex)], { output: builder.uniqueName('mix_ab_rows') });
-    } else {
-      const rows = builder.int64Constant(rowAdapterIndex);
-      const gathered = builder.op('Gather', [side === 'a' ? this.mixA : this.mixB, rows], { attributes: { axis: int(1) } }); // (B, R)
-      result = builder.op('Unsqueeze', [gathered, builder.int64Constant([1])], { output: builder.uniqueName(`mix_${side}_rows`) }); // (B, 1, R)
-    }
+    const source = side === 'a' ? this.mixA : side === 'b' ? this.mixB : (this.mixAB ??= builder.op('Mul', [this.mixA, this.mixB], { output: builder.uniqueName('mix_ab') })); // (B, N)
+    const rows = builder.int64Constant(rowAdapterIndex, [1, rowAdapterIndex.length]); // (1, R)
+    const result = builder.op('Gather', [source, rows], { attributes: { axis: int(1) }, output: builder.uniqueName(`mix_${side}_rows`) }); // (B, 1, R)
     this.cache.set(key, result);
     return result;
   }
@@ -86,17 +87,23 @@ function split(builder: GraphBuilder, value: string, sizes: readonly number[]): 
   return builder.node('Split', [value, builder.int64Constant(sizes)], { attributes: { axis: int(-1) }, outputs: sizes.length });
 }
 
-/** Emits y_m for every module of the group; returns their names, each (B, T, out_m). */
+/**
+ * Emits y_m for every module of the group; returns their names, each (B, T, out_m). With `packed`,
+ * returns one name instead: the y_m concatenated along the last axis (B, T, Σ out), for a consumer
+ * that takes them packed (GroupQueryAttention's packed QKV).
+ */
 export function emitFusedLoraLinear(
   builder: GraphBuilder,
   x: string,
   weights: FusedLinearWeights,
   combination: Combination,
   mixing: MixingCoefficients,
+  packed = false,
 ): string[] {
+  const finish = (fused: string): string[] => (packed ? [fused] : split(builder, fused, weights.outFeatures));
   let y = builder.op('MatMul', [x, weights.weightTransposed]); // (B, T, Σ out)
   if (weights.bias !== null) y = builder.op('Add', [y, weights.bias]);
-  if (weights.adapters === null) return split(builder, y, weights.outFeatures);
+  if (weights.adapters === null) return finish(y);
 
   const { parts, aTransposed, b } = weights.adapters;
   const rows = parts.flatMap((part) => part.stacked.rowAdapterIndex); // (Σ R,)
@@ -104,7 +111,7 @@ export function emitFusedLoraLinear(
   const weighted = builder.op('Mul', [z, mixing.forRows(combination === 'cat' ? 'ab' : 'a', rows)]); // (B, T, Σ R)
   if (b.kind === 'block-diagonal') {
     const delta = builder.op('MatMul', [weighted, b.bTransposed]); // (B, T, Σ out)
-    return split(builder, builder.op('Add', [y, delta]), weights.outFeatures);
+    return finish(builder.op('Add', [y, delta]));
   }
   const outputs = split(builder, y, weights.outFeatures);
   const pieces = split(
@@ -125,5 +132,5 @@ export function emitFusedLoraLinear(
     const delta = builder.op('MatMul', [beforeB, b.bTransposed[position] as string]); // (B, T, out_m)
     outputs[part.index] = builder.op('Add', [outputs[part.index] as string, delta]);
   });
-  return outputs;
+  return packed && outputs.length > 1 ? [builder.op('Concat', outputs, { attributes: { axis: int(-1) } })] : outputs;
 }

@@ -24,7 +24,7 @@ export interface WritePackOptions {
   /** `cat` only: most zeros a block-diagonal B of fused modules may add (default BLOCK_DIAGONAL_B_MAX_ZEROS; 0 = one B per module). */
   fusedBMaxZeros?: number;
   overwrite?: boolean;
-  /** Add the `hidden_pooled` output (for the `hidden` embedder). Default true. */
+  /** Add the `last_hidden_state` output (for the `hidden` embedder). Default true. */
   withHidden?: boolean;
   /** tokenizer.json / tokenizer_config.json to copy into the pack. */
   tokenizerFiles?: { tokenizer?: string | null; tokenizerConfig?: string | null };
@@ -104,7 +104,7 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
       adapters: adapters.map((adapter) => adapterInfo(source, adapter)),
       dtype: 'float32',
       opset: { ...OPSET },
-      io: { ...GRAPH_IO, hidden: withHidden ? GRAPH_IO.hidden : null },
+      io: withHidden ? { ...GRAPH_IO } : { ...GRAPH_IO, hidden: null, hiddenPerPosition: false },
       files: {
         model: PACK_FILES.model,
         baseWeights: PACK_FILES.baseWeights,

@@ -24,7 +24,15 @@ export interface PackIo {
   logits: string; // 'logits' float32 (batch_size, logits_length, V): the last logits_length positions
   /** int64 (1,): how many last positions get logits (1 = the next token; T = all). Absent in older packs: all. */
   logitsToKeep?: string | null;
-  hidden: string | null; // pooled last hidden state float32 (batch_size, H), when built with it
+  /**
+   * The hidden output, when built with it: float32 (batch_size, H), the mean of this step's
+   * final-norm states over its real tokens; or, with `hiddenPerPosition`, those final-norm states
+   * (batch_size, sequence_length, H), which the backend averages (the graph then spends no nodes on
+   * pooling in steps that do not ask for it).
+   */
+  hidden: string | null;
+  /** True when `hidden` is per position (B, T, H). Absent in older packs: pooled (B, H). */
+  hiddenPerPosition?: boolean;
   pastKey: string; // template with {i}: 'past_key_values.{i}.key'
   pastValue: string;
   presentKey: string; // 'present.{i}.key'

@@ -73,12 +73,12 @@ describe('lora-tle build', () => {
       ['coder', 2, ['down_proj', 'k_proj', 'q_proj']],
     ]);
     expect(manifest.combination).toBe('cat');
-    expect(manifest.io.hidden).toBe('hidden_pooled');
+    expect(manifest.io).toMatchObject({ hidden: 'last_hidden_state', hiddenPerPosition: true });
     expect(manifest.files.tokenizer).toBe('tokenizer.json');
     const summary = result.stdout.replace(/\n/g, ' ');
     expect(summary).toMatch(new RegExp(`^Built ${path('pack')} in \\d+\\.\\d s: llama with 2 layers \\(hidden 16, 2 heads / 1 kv heads, head_dim 8,`));
     expect(summary).toContain('2 adapters in mixing order: math (r=4; q_proj, v_proj), coder (r=2; q_proj, k_proj, down_proj)');
-    expect(summary).toContain('combination cat, with the hidden_pooled output');
+    expect(summary).toContain('combination cat, with the hidden output (last_hidden_state)');
     let total = 0;
     for (const file of ['model.onnx', 'base.weights', 'adapters.weights', 'tokenizer.json', 'pack.json']) {
       const bytes = statSync(join(path('pack'), file)).size;
@@ -101,7 +101,7 @@ describe('lora-tle build', () => {
     expect(manifest.combination).toBe('linear');
     expect(manifest.io.hidden).toBeNull();
     expect(manifest.adapters.map((adapter) => adapter.name)).toEqual(['math', 'm2']);
-    expect(again.stdout).toContain('without the hidden_pooled output');
+    expect(again.stdout).toContain('without the hidden output');
     expect(await leftovers('linear')).toEqual(['linear']);
   });
 

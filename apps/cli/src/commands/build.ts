@@ -120,7 +120,7 @@ function summary(out: string, manifest: PackManifest, seconds: number): string {
   const sizes = fileNames.map((name) => ({ name, bytes: statSync(join(out, name)).size }));
   const total = sizes.reduce((sum, file) => sum + file.bytes, 0);
   const files = sizes.map((file) => `${file.name} ${formatBytes(file.bytes)}`).join(', ');
-  const hidden = manifest.io.hidden === null ? 'without the hidden_pooled output' : 'with the hidden_pooled output';
+  const hidden = manifest.io.hidden === null ? 'without the hidden output' : `with the hidden output (${manifest.io.hidden})`;
   return wrap(
     `Built ${out} in ${seconds.toFixed(1)} s: ${architectureSentence(manifest)}, ${adapters}; combination ${manifest.combination}, ${hidden}. ` +
       `Files: ${files} (${formatBytes(total)} in all).`,
@@ -187,7 +187,7 @@ export const buildCommand: CliCommand = {
       .option('--adapter <[name=]dir>', 'a PEFT adapter directory, optionally named (default name: the directory name); repeat, in mixing order', collect)
       .requiredOption('--out <pack>', 'output pack directory (must not exist unless --overwrite)')
       .addOption(new Option('--combination <type>', 'how adapters are mixed at run time').choices([...BUILD_COMBINATIONS]).default('cat'))
-      .option('--no-hidden', 'leave out the hidden_pooled output (the `hidden` embedder needs it)')
+      .option('--no-hidden', 'leave out the last_hidden_state output (the `hidden` embedder needs it)')
       .option('--overwrite', 'replace an existing model pack at --out (only a directory with pack.json)')
       .addHelpText(
         'after',

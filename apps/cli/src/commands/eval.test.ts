@@ -99,7 +99,7 @@ describe.skipIf(!hasFixtureData)('lora-tle eval', () => {
     expect((JSON.parse(result.stdout) as { suite: string }).suite).toBe('my-suite');
   });
 
-  it("routes with the hidden embedder (the pack's base model) and refuses a pack built without hidden_pooled", async () => {
+  it("routes with the hidden embedder (the pack's base model) and refuses a pack built without the hidden output", async () => {
     const result = await cli('eval', '--pack', packDir, '--routing-only', '--embedder', 'hidden', '--limit', '3', '--json');
     expect(result.stderr).not.toContain('[E_');
     expect(result.code).toBe(0);
