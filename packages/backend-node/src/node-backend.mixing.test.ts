@@ -24,16 +24,20 @@ const combination: Combination = 'cat';
 let all: BackendSession;
 let reversed: BackendSession;
 let base: BackendSession;
+let packedRotary: BackendSession; // head_dim 16: RoPE inside GroupQueryAttention
 const singles: BackendSession[] = [];
 
 beforeAll(async () => {
   all = await backend.doLoad(await buildPack(dirs, 'all', model, adapters, combination));
   reversed = await backend.doLoad(await buildPack(dirs, 'reversed', model, [...adapters].reverse(), combination));
   base = await backend.doLoad(await buildPack(dirs, 'base', model, [], combination));
+  const wideHeads = createRandomLlama({ numKvHeads: 1, headDim: 16, tieWordEmbeddings: true }, 6);
+  const wideAdapters = [createRandomAdapter(wideHeads.architecture, { name: 'qkv', rank: 4, targets: ['q_proj', 'k_proj', 'v_proj'] }, 34), createRandomAdapter(wideHeads.architecture, { name: 'mlp', rank: 2, targets: ['up_proj', 'down_proj'] }, 35)];
+  packedRotary = await backend.doLoad(await buildPack(dirs, 'packed-rotary', wideHeads, wideAdapters, combination));
   for (const adapter of adapters) singles.push(await backend.doLoad(await buildPack(dirs, `single-${adapter.name}`, model, [adapter], combination)));
 });
 afterAll(async () => {
-  for (const session of [all, reversed, base, ...singles]) await session?.dispose();
+  for (const session of [all, reversed, base, packedRotary, ...singles]) await session?.dispose();
   dirs.cleanup();
 });
 
@@ -61,6 +65,38 @@ async function runTokens(session: BackendSession, prompt: number[], coefficients
   }
   output.cache.dispose();
   return logits;
+}
+
+/** Two rows of different lengths (the short one left-padded by 2): prefill + decode against separate runs. */
+async function expectLeftPaddedBatchEqualsSeparateRuns(session: BackendSession): Promise<void> {
+  const N = session.pack.adapters.length;
+  const rows = [mix([0.2, 0.5, 0.3].slice(0, N), combination), mix([1, 0, -0.5].slice(0, N), combination)];
+  const short = PROMPT.slice(2); // 3 tokens, left-padded by 2
+  const separateShort = await runTokens(session, short, rows[0]!);
+  const separateLong = await runTokens(session, PROMPT, rows[1]!);
+  const T = PROMPT.length;
+  const V = session.pack.architecture.vocabSize;
+  const pad = 2;
+  let mask = Uint8Array.from([0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+  let output = await session.doStep({
+    inputIds: Int32Array.from([0, 0, ...short, ...PROMPT]),
+    positionIds: Int32Array.from([0, 0, 0, 1, 2, 0, 1, 2, 3, 4]),
+    attentionMask: mask,
+    batchSize: 2,
+    sequenceLength: T,
+    mix: rows,
+    cache: null,
+  });
+  expect(maxAbsDifference(output.logits.subarray(0, V), separateShort[0]!)).toBeLessThanOrEqual(1e-5);
+  expect(maxAbsDifference(output.logits.subarray(V), separateLong[0]!)).toBeLessThanOrEqual(1e-5);
+  for (const [step, token] of DECODE.entries()) {
+    mask = Uint8Array.from([...mask.subarray(0, T + step), 1, ...mask.subarray(T + step), 1]);
+    const positions = Int32Array.of(short.length + step, T + step);
+    output = await session.doStep({ inputIds: Int32Array.of(token, token), positionIds: positions, attentionMask: mask, batchSize: 2, sequenceLength: 1, mix: rows, cache: output.cache });
+    expect(maxAbsDifference(output.logits.subarray(0, V), separateShort[step + 1]!)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDifference(output.logits.subarray(V), separateLong[step + 1]!)).toBeLessThanOrEqual(1e-5);
+  }
+  expect(pad + short.length).toBe(T);
 }
 
 const worst = (left: Float32Array[], right: Float32Array[]): number => Math.max(...left.map((values, step) => maxAbsDifference(values, right[step] as Float32Array)));
@@ -105,34 +141,13 @@ describe('run-time mixing on the node backend', () => {
     });
   });
 
-  it('a left-padded batch (rows of different lengths, engine style) equals separate unpadded runs', async () => {
-    const rows = [mix([0.2, 0.5, 0.3], combination), mix([1, 0, -0.5], combination)];
-    const short = PROMPT.slice(2); // 3 tokens, left-padded by 2
-    const separateShort = await runTokens(all, short, rows[0]!);
-    const separateLong = await runTokens(all, PROMPT, rows[1]!);
-    const T = PROMPT.length;
-    const V = arch.vocabSize;
-    const pad = 2;
-    let mask = Uint8Array.from([0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
-    let output = await all.doStep({
-      inputIds: Int32Array.from([0, 0, ...short, ...PROMPT]),
-      positionIds: Int32Array.from([0, 0, 0, 1, 2, 0, 1, 2, 3, 4]),
-      attentionMask: mask,
-      batchSize: 2,
-      sequenceLength: T,
-      mix: rows,
-      cache: null,
-    });
-    expect(maxAbsDifference(output.logits.subarray(0, V), separateShort[0]!)).toBeLessThanOrEqual(1e-5);
-    expect(maxAbsDifference(output.logits.subarray(V), separateLong[0]!)).toBeLessThanOrEqual(1e-5);
-    for (const [step, token] of DECODE.entries()) {
-      mask = Uint8Array.from([...mask.subarray(0, T + step), 1, ...mask.subarray(T + step), 1]);
-      const positions = Int32Array.of(short.length + step, T + step);
-      output = await all.doStep({ inputIds: Int32Array.of(token, token), positionIds: positions, attentionMask: mask, batchSize: 2, sequenceLength: 1, mix: rows, cache: output.cache });
-      expect(maxAbsDifference(output.logits.subarray(0, V), separateShort[step + 1]!)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDifference(output.logits.subarray(V), separateLong[step + 1]!)).toBeLessThanOrEqual(1e-5);
-    }
-    expect(pad + short.length).toBe(T);
+  // head_dim 8 rotates at position_ids in RotaryEmbedding nodes; head_dim 16 inside GroupQueryAttention
+  // at cache positions, which for the padded row are its positions + 2 (docs/model-pack.md)
+  it.each([
+    ['RotaryEmbedding nodes (head_dim 8)', () => all],
+    ['RoPE inside GroupQueryAttention (head_dim 16)', () => packedRotary],
+  ])('a left-padded batch (rows of different lengths, engine style) equals separate unpadded runs: %s', async (_, session) => {
+    await expectLeftPaddedBatchEqualsSeparateRuns(session());
   });
 
   it("'last' logits are the last position of 'all', and hidden comes back as (B, H)", async () => {
