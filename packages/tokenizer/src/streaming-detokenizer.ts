@@ -10,7 +10,8 @@
 // decoders such as SentencePiece's Metaspace drop the leading space of the first token they see
 // and so decode(a) + decode(b) ≠ decode(a + b). The delta is
 //   decode(ids[prefixStart..]) minus its prefix decode(ids[prefixStart, readStart)).
-// Each step decodes only a few tokens, so streaming costs O(tokens), not O(tokens²).
+// Each step decodes only a few tokens (the prefix once per advance, the window every push), so
+// streaming costs O(tokens), not O(tokens²).
 
 const REPLACEMENT_CHARACTER = '\uFFFD';
 
@@ -28,9 +29,10 @@ export function createStreamingDetokenizer(decode: (ids: readonly number[]) => s
   let prefixStart = 0;
   let readStart = 0;
   let emitted = '';
+  let prefixText: string | null = null; // decode(ids[prefixStart, readStart)), kept until advance()
 
   const pendingDelta = (): { delta: string; complete: boolean } => {
-    const prefixText = decode(ids.slice(prefixStart, readStart));
+    prefixText ??= decode(ids.slice(prefixStart, readStart));
     const windowText = decode(ids.slice(prefixStart));
     if (!windowText.startsWith(prefixText)) {
       // A decoder rewrote already-emitted context (it should not for any HF decoder we know);
@@ -46,6 +48,7 @@ export function createStreamingDetokenizer(decode: (ids: readonly number[]) => s
   const advance = (delta: string): string => {
     prefixStart = readStart;
     readStart = ids.length;
+    prefixText = null;
     emitted += delta;
     return delta;
   };
