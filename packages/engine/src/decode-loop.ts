@@ -75,7 +75,7 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
   let mask: Uint8Array | null = null;
 
   const routingContext = (row: LoopRow, state: RowState, step: number): RoutingRequest => {
-    const tokenIds = [...row.promptIds, ...state.generated];
+    const tokenIds = row.promptIds.concat(state.generated); // concat, not spread: no iterator garbage per token
     if (row.routingWindow === null) return { text: row.promptText + state.decoded, tokenIds, step };
     const windowed = tokenIds.slice(Math.max(0, tokenIds.length - row.routingWindow));
     return { text: tokenizer.decode(windowed), tokenIds: windowed, step };

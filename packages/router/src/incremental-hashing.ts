@@ -45,7 +45,9 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   profiles.forEach((profile, i) => profile.forEach((value, bucket) => (profileColumns[bucket * adapterCount + i] = value)));
   const vector = new Float64Array(dimension); // u (D,), unnormalised
   const dots = new Float64Array(profiles.length); // u·p_i (N,)
-  let squaredNorm = 0; // ‖u‖²
+  // ‖u‖² in a typed-array slot: a double in a closure variable is boxed on every assignment, and the
+  // apply callback assigns it once per changed feature, every routed token
+  const squaredNorm = new Float64Array(1);
   const charCounts = createTermFrequencyTable(); // key → tf, only keys with fit weight > 0
   const wordCounts = createTermFrequencyTable();
   const charPending = createFeatureCounter(1 << 8); // key → tf change of this step
@@ -82,7 +84,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
       const updated = old + signed;
       vector[bucket] = updated;
       if (tracked) {
-        squaredNorm += updated * updated - old * old;
+        squaredNorm[0] = (squaredNorm[0] as number) + updated * updated - old * old;
         const column = bucket * adapterCount;
         for (let i = 0; i < adapterCount; i++) dots[i] = (dots[i] as number) + signed * (profileColumns[column + i] as number);
       }
@@ -119,12 +121,12 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
       apply(wordPending, wordCounts, wordWeight, false);
     }
     findLastChunk(text);
-    squaredNorm = 0;
+    squaredNorm[0] = 0;
     dots.fill(0);
     for (let bucket = 0; bucket < dimension; bucket++) {
       const value = vector[bucket] as number;
       if (value === 0) continue;
-      squaredNorm += value * value;
+      squaredNorm[0] = (squaredNorm[0] as number) + value * value;
       for (let i = 0; i < profiles.length; i++) dots[i] = (dots[i] as number) + value * ((profiles[i] as Float32Array)[bucket] as number);
     }
   }
@@ -169,7 +171,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     return normalized.length === 0 ? joined.trim() : normalized + joined.trimEnd();
   }
 
-  const isZero = () => (charCounts.live === 0 && wordCounts.live === 0) || !(squaredNorm > 0);
+  const isZero = () => (charCounts.live === 0 && wordCounts.live === 0) || !((squaredNorm[0] as number) > 0);
 
   return {
     update(text) {
@@ -187,14 +189,14 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     similarities() {
       const similarities = new Float32Array(profiles.length); // (N,)
       if (isZero()) return similarities;
-      const norm = Math.sqrt(squaredNorm);
+      const norm = Math.sqrt(squaredNorm[0] as number);
       for (let i = 0; i < profiles.length; i++) similarities[i] = (dots[i] as number) / norm / (profileNorms[i] as number);
       return similarities;
     },
     embedding() {
       const embedding = new Float32Array(dimension); // (D,)
       if (isZero()) return embedding;
-      const inverseNorm = 1 / Math.sqrt(squaredNorm);
+      const inverseNorm = 1 / Math.sqrt(squaredNorm[0] as number);
       for (let bucket = 0; bucket < dimension; bucket++) embedding[bucket] = (vector[bucket] as number) * inverseNorm;
       return embedding;
     },
