@@ -11,7 +11,7 @@
 
 import type { AdapterMix, LoraModuleWeights, ModulePath } from '@lora-tle/spec';
 import { LoraTleError } from '@lora-tle/spec';
-import { mergeModule } from '@lora-tle/mixing';
+import { prepareModuleMerge } from '@lora-tle/mixing';
 
 type AdapterWeights = readonly (readonly LoraModuleWeights[])[];
 
@@ -24,6 +24,11 @@ interface ModuleGroup {
   module: ModulePath;
   adapterIndices: number[]; // which adapters have this module
   modules: LoraModuleWeights[];
+}
+
+interface PreparedGroup {
+  adapterIndices: number[];
+  merge: (weights: ArrayLike<number>) => LoraModuleWeights;
 }
 
 export async function createNaiveMerger(
@@ -52,13 +57,16 @@ export async function createNaiveMerger(
       group.modules.push(module);
     }
   });
+  // The factors are checked once here, as PEFT loads them once; every token then pays the merge
+  // arithmetic and allocation only (PEFT's add_weighted_adapter does not re-validate either).
+  const prepared: PreparedGroup[] = [...groups.values()].map((group) => ({
+    adapterIndices: group.adapterIndices,
+    merge: prepareModuleMerge(group.modules, 'linear-peft0.4'),
+  }));
   return {
     merge(mix) {
-      for (const group of groups.values()) {
-        const weights = group.adapterIndices.map((index) => mix.weights[index]!);
-        mergeModule(group.modules, weights, 'linear-peft0.4');
-      }
-      return groups.size;
+      for (const group of prepared) group.merge(group.adapterIndices.map((index) => mix.weights[index]!));
+      return prepared.length;
     },
   };
 }

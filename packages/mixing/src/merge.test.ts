@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoraAdapterConfig, LoraModuleWeights } from '@lora-tle/spec';
 import { loraDelta, mixedDelta } from './delta.js';
 import { jacobiSvd, matmul, matrix, transpose } from './linalg.js';
-import { effectiveCombination, mergedAdapterConfig, mergedRank, mergeModule } from './merge.js';
+import { effectiveCombination, mergedAdapterConfig, mergedRank, mergeModule, prepareModuleMerge } from './merge.js';
 import { randomLoraModule, relativeError } from './test-random.js';
 
 const dims = { inFeatures: 7, outFeatures: 6 };
@@ -145,6 +145,27 @@ describe('merge rules', () => {
 
   it('refuses unknown combinations', () => {
     expect(() => mergeModule(equalRank, weights, 'ties' as never)).toThrow(expect.objectContaining({ code: 'E_COMBINATION' }));
+  });
+});
+
+describe('prepareModuleMerge (one set of factors, many weightings)', () => {
+  it('gives what mergeModule gives, weighting after weighting, for every combination', () => {
+    const weightings = [weights, [0, 1, 0], [-0.3, 0.25, 2]];
+    for (const combination of ['cat', 'linear', 'linear-peft0.4', 'svd', 'svd-peft0.4'] as const) {
+      const merge = prepareModuleMerge(equalRank, combination);
+      for (const w of weightings) expect(merge(w)).toEqual(mergeModule(equalRank, w, combination));
+    }
+  });
+
+  it('checks the factors and options when prepared, and the weights on every call', () => {
+    const corrupt = { ...equalRank[1]!, b: Float32Array.from(equalRank[1]!.b, (value, i) => (i === 4 ? Number.NaN : value)) };
+    expect(() => prepareModuleMerge([equalRank[0]!, corrupt], 'cat')).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT', message: expect.stringContaining('B holds NaN at index 4') }));
+    expect(() => prepareModuleMerge(mixedRank, 'linear')).toThrow(expect.objectContaining({ code: 'E_RANK_MISMATCH' }));
+    expect(() => prepareModuleMerge(mixedRank, 'cat', { rank: 5 })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT', message: expect.stringContaining('needs rank ≥ Σ r_i = 6') }));
+    expect(() => prepareModuleMerge(equalRank, 'svd', { svdClamp: 1.5 })).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
+    const merge = prepareModuleMerge(equalRank, 'linear');
+    expect(() => merge([0.5, 0.5])).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
+    expect(() => merge([0.5, Number.NaN, 0])).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
   });
 });
 

@@ -95,13 +95,53 @@ export function mergeModule(
   combination: OfflineCombination,
   options: MergeModuleOptions = {},
 ): LoraModuleWeights {
+  return prepareModuleMerge(modules, combination, options)(weights);
+}
+
+/**
+ * mergeModule for one set of modules merged again and again under changing weights (the paper's
+ * per-token loop): the factors (shapes, ranks, finite values) and the options are checked once
+ * here; each call checks only its weights. The modules must not change in between.
+ */
+export function prepareModuleMerge(
+  modules: readonly LoraModuleWeights[],
+  combination: OfflineCombination,
+  options: MergeModuleOptions = {},
+): (weights: ArrayLike<number>) => LoraModuleWeights {
   const { inFeatures, outFeatures } = checkModuleShapes(modules, 'merge');
-  checkWeights(weights, modules.length, 'merge');
   const effective = effectiveCombination(modules.length, combination);
-  const coefficients = modules.map((module, i) => weights[i]! * module.scaling); // k_i = w_i s_i
   const newRank = options.rank ?? defaultRank(modules, effective);
   if (!Number.isInteger(newRank) || newRank <= 0) throw new LoraTleError('E_INVALID_ARGUMENT', `merged rank must be a positive integer, got ${newRank}`);
+  if (effective === 'cat') {
+    const totalRank = modules.reduce((sum, module) => sum + module.rank, 0);
+    if (newRank < totalRank) {
+      throw new LoraTleError('E_INVALID_ARGUMENT', `cat merge of ${modules[0]!.module} needs rank ≥ Σ r_i = ${totalRank}, got ${newRank}`);
+    }
+  }
+  if (effective === 'linear' || effective === 'linear-peft0.4') requireEqualRanks(modules, effective);
+  const clamp = effective === 'svd-peft0.4' ? PEFT04_SVD_CLAMP_QUANTILE : (options.svdClamp ?? null);
+  if ((effective === 'svd' || effective === 'svd-peft0.4') && clamp !== null && !(clamp >= 0 && clamp <= 1)) {
+    throw new LoraTleError('E_INVALID_ARGUMENT', `svd clamp is a quantile in [0, 1], got ${clamp}`);
+  }
   const mergedScaling = loraScaling({ alpha: newRank, rank: newRank, useRslora: options.useRslora ?? false });
+  return (weights) => {
+    checkWeights(weights, modules.length, 'merge');
+    const coefficients = modules.map((module, i) => weights[i]! * module.scaling); // k_i = w_i s_i
+    return mergeChecked(modules, coefficients, effective, newRank, mergedScaling, clamp, inFeatures, outFeatures);
+  };
+}
+
+/** The merge itself, on factors and options prepareModuleMerge checked; k_i = w_i s_i. */
+function mergeChecked(
+  modules: readonly LoraModuleWeights[],
+  coefficients: readonly number[],
+  effective: OfflineCombination,
+  newRank: number,
+  mergedScaling: number,
+  clamp: number | null,
+  inFeatures: number,
+  outFeatures: number,
+): LoraModuleWeights {
   const result = (rank: number, a: Float32Array, b: Float32Array): LoraModuleWeights => ({
     module: modules[0]!.module,
     rank,
@@ -114,10 +154,6 @@ export function mergeModule(
   });
 
   if (effective === 'cat') {
-    const totalRank = modules.reduce((sum, module) => sum + module.rank, 0);
-    if (newRank < totalRank) {
-      throw new LoraTleError('E_INVALID_ARGUMENT', `cat merge of ${modules[0]!.module} needs rank ≥ Σ r_i = ${totalRank}, got ${newRank}`);
-    }
     const a = new Float32Array(newRank * inFeatures); // (r_new, in), rows past Σ r_i stay 0
     const b = new Float32Array(outFeatures * newRank); // (out, r_new)
     let offset = 0;
@@ -132,7 +168,7 @@ export function mergeModule(
   }
 
   if (effective === 'linear' || effective === 'linear-peft0.4') {
-    const r = requireEqualRanks(modules, effective);
+    const r = modules[0]!.rank; // equal ranks, checked
     const a = new Float64Array(r * inFeatures); // (r, in)
     const b = new Float64Array(outFeatures * r); // (out, r)
     modules.forEach((module, i) => {
@@ -145,8 +181,6 @@ export function mergeModule(
     return result(r, Float32Array.from(a), Float32Array.from(b));
   }
 
-  const clamp = effective === 'svd-peft0.4' ? PEFT04_SVD_CLAMP_QUANTILE : (options.svdClamp ?? null);
-  if (clamp !== null && !(clamp >= 0 && clamp <= 1)) throw new LoraTleError('E_INVALID_ARGUMENT', `svd clamp is a quantile in [0, 1], got ${clamp}`);
   const terms = modules.map((module, i) => ({ a: module.a, b: module.b, rank: module.rank, coefficient: coefficients[i]! }));
   const { a, b } = truncatedSvdOfSum(terms, inFeatures, outFeatures, newRank, clamp);
   return result(newRank, a, b);
