@@ -1,7 +1,8 @@
 // The embedded default: the tiny-tle fixture (a small Llama, four task adapters, synthetic task
 // data) built on first use into a cache directory — a model pack plus an adapter store with
 // fitted `hashing` profiles from the train splits — so `lora-tle demo` and `generate` work with no
-// arguments. The cache key hashes every source file, so a changed fixture rebuilds. Built into a
+// arguments. The cache key hashes every source file and the graph builder's code, so a changed
+// fixture or graph layout rebuilds. Built into a
 // temporary directory and renamed into place, so an interrupted build leaves nothing half-done.
 // Not a general build command (that is `lora-tle build`).
 
@@ -10,12 +11,16 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModelPack } from '@lora-tle/graph';
+import { buildModelPack, graphCodeFingerprint } from '@lora-tle/graph';
 import { LoraTleError } from '@lora-tle/spec';
 import { createStoreWithProfiles } from './store-profiles.js';
 import type { Terminal } from './terminal.js';
 
-/** Bump when what the cache holds changes shape (pack format, store layout, profile settings). */
+/**
+ * Bump when what the cache holds changes shape outside the graph builder (store layout, profile
+ * settings). A changed graph builder needs no bump: the key includes @lora-tle/graph's code
+ * fingerprint. History:
+ */
 const EMBEDDED_LAYOUT_VERSION = 6; // 2: hashing embedder fitted over all adapters' texts (store/embedders/); 3: block-diagonal B in the pack graph; 4: fused residual + RMSNorm; 5: logits_to_keep; 6: RoPE in GroupQueryAttention, hidden per position, one Gather per mixing layout
 
 /** The tasks of tiny-tle in pack order, with the prompt template each adapter was trained on. */
@@ -63,7 +68,7 @@ function sourceFiles(fixtureDir: string): string[] {
 }
 
 function fixtureHash(fixtureDir: string, files: readonly string[]): string {
-  const hash = createHash('sha256').update(`layout ${EMBEDDED_LAYOUT_VERSION}\n`);
+  const hash = createHash('sha256').update(`layout ${EMBEDDED_LAYOUT_VERSION}\ngraph ${graphCodeFingerprint()}\n`);
   for (const file of files) hash.update(`${file}\n`).update(readFileSync(join(fixtureDir, file)));
   return hash.digest('hex').slice(0, 16);
 }

@@ -7,3 +7,4 @@ export { GRAPH_IO } from './graph-io.js';
 export { OPSET, IR_VERSION } from './decoder-graph.js';
 export { createRandomAdapter, createRandomLlama, TINY_ARCHITECTURE, type RandomAdapterSpec, type RandomLlama } from './random-llama.js';
 export { buildModelPack, type BuildPackOptions } from './build-pack.js';
+export { graphCodeFingerprint } from './code-fingerprint.js';
