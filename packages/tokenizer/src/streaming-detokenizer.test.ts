@@ -51,6 +51,24 @@ describe('streaming with a decoder that drops the first leading space (SentenceP
   });
 });
 
+describe('decoding work per token', () => {
+  it('decodes each pushed window once, and each one-token prefix once per distinct id', () => {
+    const pieces = ['▁Hello', '▁world', ',', '▁how', '▁are', '▁you'];
+    const calls: number[][] = [];
+    const decode = (ids: readonly number[]): string => {
+      calls.push([...ids]);
+      return ids.map((id) => pieces[id]!).join('').replaceAll('▁', ' ').replace(/^ /, '');
+    };
+    const ids = [0, 1, 2, 1, 2, 1, 2, 3];
+    expect(streamAll(decode, ids).join('')).toBe('Hello world, world, world, how');
+    // the first push decodes its window [0] (empty prefix: no call); every later push one window of
+    // 2 ids, and its one-token prefix only the first time that id is the prefix
+    expect(calls.filter((call) => call.length === 2)).toHaveLength(ids.length - 1);
+    expect(calls.filter((call) => call.length === 1).map((call) => call[0])).toEqual([0, 0, 1, 2]);
+    expect(calls).toHaveLength(ids.length - 1 + 4);
+  });
+});
+
 describe.each(['byte-level', 'metaspace'])('streaming with the %s fixture tokenizer', (name) => {
   const reference = JSON.parse(readFileSync(join(FIXTURES, name, 'expected.json'), 'utf8')) as { cases: Array<{ text: string; ids: number[] }> };
 

@@ -10,8 +10,8 @@
 // decoders such as SentencePiece's Metaspace drop the leading space of the first token they see
 // and so decode(a) + decode(b) ≠ decode(a + b). The delta is
 //   decode(ids[prefixStart..]) minus its prefix decode(ids[prefixStart, readStart)).
-// Each step decodes only a few tokens (the prefix once per advance, the window every push), so
-// streaming costs O(tokens), not O(tokens²).
+// Each step decodes only a few tokens (the window every push; the prefix once per advance, and a
+// one-token prefix from a per-id cache), so streaming costs O(tokens), not O(tokens²).
 
 const REPLACEMENT_CHARACTER = '\uFFFD';
 
@@ -30,9 +30,19 @@ export function createStreamingDetokenizer(decode: (ids: readonly number[]) => s
   let readStart = 0;
   let emitted = '';
   let prefixText: string | null = null; // decode(ids[prefixStart, readStart)), kept until advance()
+  // After each emitted token the prefix is that one token: its decoding is looked up, not redone.
+  const singleTokenText = new Map<number, string>();
+  const decodePrefix = (): string => {
+    if (readStart === prefixStart) return '';
+    if (readStart - prefixStart !== 1) return decode(ids.slice(prefixStart, readStart));
+    const id = ids[prefixStart] as number;
+    let text = singleTokenText.get(id);
+    if (text === undefined) singleTokenText.set(id, (text = decode([id])));
+    return text;
+  };
 
   const pendingDelta = (): { delta: string; complete: boolean } => {
-    prefixText ??= decode(ids.slice(prefixStart, readStart));
+    prefixText ??= decodePrefix();
     const windowText = decode(ids.slice(prefixStart));
     if (!windowText.startsWith(prefixText)) {
       // A decoder rewrote already-emitted context (it should not for any HF decoder we know);
