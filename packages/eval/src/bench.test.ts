@@ -77,6 +77,32 @@ describe('runBench', () => {
     expect(events.slice(2).filter((_, i) => i % 2 === 1).sort()).toEqual(['base', 'base', 'token', 'token']);
   });
 
+  it("'step' runs the backend alone: prefill, then greedy decode steps at zero mixture, the ids base-only generates", async () => {
+    const calls: { ids: number[]; weights: number[]; length: number }[] = [];
+    const spied = { ...session, doStep: async (input: Parameters<typeof session.doStep>[0]) => {
+      calls.push({ ids: Array.from(input.inputIds), weights: input.mix.flatMap((row) => Array.from(row.a)), length: input.sequenceLength });
+      return session.doStep(input);
+    } };
+    const order: string[] = [];
+    const report = await runBench({
+      session: spied, tokenizer: charTokenizer, router, tokens: 6, rounds: 1, modes: ['base', 'step'], warmupTokens: 0,
+      onRun: (run) => void order.push(run.mode),
+    });
+    // the spy cannot see which run is going on, so split the calls by run: each starts with a prefill
+    const runs: (typeof calls)[] = [];
+    for (const call of calls) (call.length > 1 ? runs.push([call]) : runs[runs.length - 1]!.push(call));
+    expect(runs).toHaveLength(2);
+    const byMode = Object.fromEntries(order.map((mode, i) => [mode, runs[i]!]));
+    const decodeIds = (mode: string) => byMode[mode]!.slice(1).map((call) => call.ids[0]);
+    expect(byMode['step']!).toHaveLength(6); // prefill + 5 decode steps for 6 tokens
+    expect(decodeIds('step')).toEqual(decodeIds('base'));
+    expect(byMode['step']!.every((call) => call.weights.every((weight) => weight === 0))).toBe(true);
+    const step = report.runs.find((run) => run.mode === 'step')!;
+    expect(step.tokens).toBe(6);
+    expect(step.msPerToken.routing).toBe(0);
+    expect(step.tokensPerSecond).toBeGreaterThan(0);
+  });
+
   it('refuses the naive mode without adapter weights', async () => {
     await expect(runBench({ session, tokenizer: charTokenizer, router, modes: ['naive'] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
   });

@@ -1,5 +1,6 @@
 // The speed benchmark: base-only decoding, token-level routing (every token, every 2, every 4),
-// prompt-level routing and the naive paper loop, all in one process and one run so that their
+// prompt-level routing, the naive paper loop and, on request, the backend alone without the
+// engine (`step`), all in one process and one run so that their
 // ratios hold on a noisy machine. Modes are interleaved: every round runs each mode once, in a
 // seeded random order of its own, and each metric is the median over rounds — noise from other
 // processes then hits every mode alike, and no mode always runs right after the same other mode (a
@@ -10,7 +11,7 @@
 // loop leaves megabytes of merged weights behind).
 // Not the accuracy eval (eval-runner.ts).
 
-import { createEngine, mulberry32, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
+import { argmax, createEngine, mulberry32, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
 import { LoraTleError, type BackendSession } from '@lora-tle/spec';
 
 export const DEFAULT_BENCH_MODES = ['base', 'token', 'every:2', 'every:4', 'prompt', 'naive'] as const;
@@ -97,6 +98,35 @@ function requestFor(mode: string, prompt: string, tokens: number): GenerateReque
   return { ...base, mode, kv: 'reuse' };
 }
 
+/**
+ * The `step` mode: the backend alone, without the engine — prefill the prompt, then `count` decode
+ * steps of the base model (zero mixture), each feeding back its argmax. No routing, detokenizing or
+ * stop strings: base-only ÷ step is what the engine's loop costs on top of the backend.
+ */
+async function measureBackendSteps(session: BackendSession, promptIds: readonly number[], count: number): Promise<Omit<BenchRun, 'mode' | 'peakRssMb' | 'cpuMsPerToken'>> {
+  const V = session.pack.architecture.vocabSize;
+  const mix = [{ a: new Float32Array(session.pack.adapters.length), b: new Float32Array(session.pack.adapters.length) }];
+  const startedAt = performance.now();
+  let modelMs = 0;
+  let samplingMs = 0;
+  let ttftMs = 0;
+  let stepAt = performance.now();
+  let output = await session.doStep({ inputIds: Int32Array.from(promptIds), batchSize: 1, sequenceLength: promptIds.length, mix, cache: null, logits: 'last' });
+  for (let generated = 0; generated < count; generated++) {
+    const sampledAt = performance.now();
+    modelMs += sampledAt - stepAt;
+    const next = argmax(output.logits.subarray(output.logits.length - V));
+    samplingMs += performance.now() - sampledAt;
+    if (generated === 0) ttftMs = performance.now() - startedAt;
+    if (generated === count - 1) break;
+    stepAt = performance.now();
+    output = await session.doStep({ inputIds: Int32Array.of(next), batchSize: 1, sequenceLength: 1, mix, cache: output.cache, logits: 'last' });
+  }
+  output.cache.dispose();
+  const totalMs = performance.now() - startedAt;
+  return { tokens: count, tokensPerSecond: (count * 1000) / totalMs, msPerToken: { routing: 0, model: modelMs / count, sampling: samplingMs / count }, ttftMs };
+}
+
 function cpuMs(): number {
   const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process?.cpuUsage?.();
   return usage ? (usage.user + usage.system) / 1000 : 0;
@@ -151,12 +181,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (modes.includes('naive') && !options.adapterWeights) {
     throw new LoraTleError('E_INVALID_ARGUMENT', 'the naive mode merges adapter weights every token and needs them (adapterWeights); drop naive from the modes or pass the adapters');
   }
-  const engine = createEngine({ session: withoutEos(options.session), tokenizer: options.tokenizer, router: options.router, adapterWeights: options.adapterWeights });
+  const session = withoutEos(options.session);
+  const engine = createEngine({ session, tokenizer: options.tokenizer, router: options.router, adapterWeights: options.adapterWeights });
 
   const measure = async (mode: string, count: number): Promise<BenchRun> => {
     options.collectGarbage?.();
     let peak = rssMb();
     const cpuAtStart = cpuMs();
+    if (mode === 'step') {
+      const run = await measureBackendSteps(session, Array.from(options.tokenizer.encode(prompt)), count);
+      return { mode, ...run, peakRssMb: Math.max(peak, rssMb()), cpuMsPerToken: (cpuMs() - cpuAtStart) / count };
+    }
     for await (const event of engine.generate(requestFor(mode, prompt, count))) {
       if (event.type === 'token') {
         if (event.step % 8 === 0) peak = Math.max(peak, rssMb());

@@ -141,7 +141,7 @@ export const benchCommand: CliCommand = {
       .option('--data <dir>', 'train splits for the routing profiles (default: the tiny-tle fixture data)')
       .option('--tokens <n>', 'tokens generated per run (EOS is masked so every run is this long)', (value) => parsePositiveInteger('--tokens', value), 128)
       .option('--rounds <n>', 'interleaved rounds; each metric is the median over rounds', (value) => parsePositiveInteger('--rounds', value), 5)
-      .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')})`, (value) => parseList('--modes', value))
+      .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')}; also step: the backend alone)`, (value) => parseList('--modes', value))
       .option('--threads <n>', 'onnxruntime intra-op threads, and torch threads for --python (default: their choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--prompt <text>', 'the prompt (default: a math word problem)')
       .option('--strategy <spec>', 'routing strategy', 'paper')
