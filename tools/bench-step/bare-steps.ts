@@ -1,0 +1,146 @@
+// Per-step cost of model packs in bare onnxruntime-node: the same decode loop (a prefill, then one
+// token per step with the cache fed back) run through InferenceSession.run with feeds built here,
+// no lora-tle backend or engine. Variants run in alternating order round after round in one
+// process, so their ratio holds on a noisy machine. With --io-only, a variant whose graph has the
+// first pack's inputs and outputs and no model in between (each present = past plus one
+// position; logits a constant): what one run costs the onnxruntime-node binding alone. The numbers
+// in docs/results.md ("Where a token-level token goes now") come from this script.
+//
+//   npx tsx tools/bench-step/bare-steps.ts <pack dir> [<pack dir> ...] [--io-only]
+//       [--rounds 30] [--steps 100] [--prompt-tokens 40] [--threads 1]
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { PackManifest } from '@lora-tle/spec';
+import { ElementType, GraphBuilder, int } from '../../packages/graph/src/onnx-builder.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'io-only': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '30' },
+    steps: { type: 'string', default: '100' },
+    'prompt-tokens': { type: 'string', default: '40' },
+    threads: { type: 'string', default: '1' },
+  },
+});
+if (positionals.length === 0) {
+  console.error('usage: bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--rounds n] [--steps n] [--prompt-tokens n] [--threads n]');
+  process.exit(2);
+}
+const rounds = Number(values.rounds);
+const steps = Number(values.steps);
+const promptTokens = Number(values['prompt-tokens']);
+const threads = Number(values.threads);
+
+interface Variant {
+  label: string;
+  pack: PackManifest;
+  session: InferenceSession;
+}
+
+const layerName = (template: string, layer: number): string => template.replace('{i}', String(layer));
+
+/** A graph with the pack's inputs and outputs and nothing in between: the binding's cost per run. */
+function ioOnlyModel(pack: PackManifest, inputNames: readonly string[]): Uint8Array {
+  const { numLayers, numKvHeads, headDim: d, vocabSize: V } = pack.architecture;
+  const builder = new GraphBuilder();
+  const pastDims = ['batch_size', numKvHeads, 'past_sequence_length', d];
+  const pastNames = new Set(Array.from({ length: numLayers }, (_, layer) => [layerName(pack.io.pastKey, layer), layerName(pack.io.pastValue, layer)]).flat());
+  for (const name of inputNames) {
+    if (pastNames.has(name)) builder.input(name, ElementType.float32, pastDims);
+    else if (name === pack.io.mixA || name === pack.io.mixB) builder.input(name, ElementType.float32, ['batch_size', pack.adapters.length]);
+    else if (name === pack.io.logitsToKeep) builder.input(name, ElementType.int64, [1]);
+    else builder.input(name, ElementType.int64, ['batch_size', name === pack.io.attentionMask ? 'total_sequence_length' : 'sequence_length']);
+  }
+  const zeros = (name: string, dims: number[]): string =>
+    builder.initializer({ name, dataType: ElementType.float32, dims, rawData: new Uint8Array(4 * dims.reduce((a, b) => a * b, 1)) });
+  const onePosition = zeros('one_position', [1, numKvHeads, 1, d]);
+  builder.op('Identity', [zeros('logits_constant', [1, 1, V])], { output: pack.io.logits });
+  builder.output(pack.io.logits, ElementType.float32, [1, 1, V]);
+  for (let layer = 0; layer < numLayers; layer++) {
+    for (const [past, present] of [
+      [pack.io.pastKey, pack.io.presentKey],
+      [pack.io.pastValue, pack.io.presentValue],
+    ] as const) {
+      builder.op('Concat', [layerName(past, layer), onePosition], { output: layerName(present, layer), attributes: { axis: int(2) } });
+      builder.output(layerName(present, layer), ElementType.float32, ['batch_size', numKvHeads, 'total_sequence_length', d]);
+    }
+  }
+  return builder.toModelBytes({ irVersion: 8, opsets: { '': 17 }, producer: 'tools/bench-step', graphName: 'io-only' });
+}
+
+const sessionOptions: InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+const variants: Variant[] = [];
+for (const dir of positionals) {
+  const pack = JSON.parse(readFileSync(join(dir, 'pack.json'), 'utf8')) as PackManifest;
+  variants.push({ label: dir, pack, session: await InferenceSession.create(join(dir, pack.files.model), sessionOptions) });
+}
+const scratch = mkdtempSync(join(tmpdir(), 'lora-tle-bare-steps-'));
+if (values['io-only']) {
+  const first = variants[0]!;
+  const path = join(scratch, 'io-only.onnx');
+  writeFileSync(path, ioOnlyModel(first.pack, first.session.inputNames));
+  variants.push({ label: `io-only (${first.label})`, pack: first.pack, session: await InferenceSession.create(path, sessionOptions) });
+}
+
+/** Feeds of one step on a past of `past` positions (batch 1, all positions real, mixture a = b = 1/N). */
+function feeds(variant: Variant, tokens: number, past: number, cache: InferenceSession.OnnxValueMapType | null): Record<string, Tensor> {
+  const { pack, session } = variant;
+  const { numLayers, numKvHeads, headDim: d } = pack.architecture;
+  const N = pack.adapters.length;
+  const result: Record<string, Tensor> = {
+    [pack.io.inputIds]: new Tensor('int64', BigInt64Array.from({ length: tokens }, (_, t) => BigInt(5 + t)), [1, tokens]),
+    [pack.io.attentionMask]: new Tensor('int64', new BigInt64Array(past + tokens).fill(1n), [1, past + tokens]),
+    [pack.io.positionIds]: new Tensor('int64', BigInt64Array.from({ length: tokens }, (_, t) => BigInt(past + t)), [1, tokens]),
+    [pack.io.mixA]: new Tensor('float32', new Float32Array(N).fill(1 / N), [1, N]),
+    [pack.io.mixB]: new Tensor('float32', new Float32Array(N).fill(1), [1, N]),
+  };
+  if (pack.io.logitsToKeep && session.inputNames.includes(pack.io.logitsToKeep)) result[pack.io.logitsToKeep] = new Tensor('int64', BigInt64Array.of(1n), [1]);
+  for (let layer = 0; layer < numLayers; layer++) {
+    result[layerName(pack.io.pastKey, layer)] = (cache?.[layerName(pack.io.presentKey, layer)] as Tensor | undefined) ?? new Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, d]);
+    result[layerName(pack.io.pastValue, layer)] = (cache?.[layerName(pack.io.presentValue, layer)] as Tensor | undefined) ?? new Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, d]);
+  }
+  return result;
+}
+
+/** Prefill, then `steps` one-token steps; returns [wall, CPU] ms per decode step. */
+async function decodeLoop(variant: Variant): Promise<[number, number]> {
+  const fetches = variant.session.outputNames.filter((name) => name !== variant.pack.io.hidden);
+  let cache = await variant.session.run(feeds(variant, promptTokens, 0, null), fetches);
+  const cpuAtStart = process.cpuUsage();
+  const startedAt = performance.now();
+  for (let step = 0; step < steps; step++) cache = await variant.session.run(feeds(variant, 1, promptTokens + step, cache), fetches);
+  const cpu = process.cpuUsage(cpuAtStart);
+  return [(performance.now() - startedAt) / steps, (cpu.user + cpu.system) / 1000 / steps];
+}
+
+const wall = variants.map((): number[] => []);
+const cpu = variants.map((): number[] => []);
+for (let round = 0; round < rounds; round++) {
+  const order = variants.map((_, index) => index);
+  if (round % 2 === 1) order.reverse();
+  for (const index of order) {
+    const [stepWall, stepCpu] = await decodeLoop(variants[index]!);
+    wall[index]!.push(stepWall);
+    cpu[index]!.push(stepCpu);
+  }
+}
+rmSync(scratch, { recursive: true, force: true });
+
+const median = (numbers: readonly number[]): number => {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+console.log(`bare onnxruntime-node decode steps: ${promptTokens}-token prefill, then ${steps} steps; median of ${rounds} alternating rounds; ${threads} thread(s)`);
+console.log('variant'.padEnd(48), 'wall ms/step', ' CPU ms/step', '  × first (wall, CPU)');
+variants.forEach((variant, index) => {
+  const w = median(wall[index]!);
+  const c = median(cpu[index]!);
+  const ratio = `${(w / median(wall[0]!)).toFixed(3)}, ${(c / median(cpu[0]!)).toFixed(3)}`;
+  console.log(variant.label.slice(-48).padEnd(48), w.toFixed(3).padStart(12), c.toFixed(3).padStart(12), ratio.padStart(22));
+});
