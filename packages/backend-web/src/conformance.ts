@@ -1,6 +1,6 @@
 // The backend conformance suite: the spec behaviour every Backend must show on the same packs —
 // step shapes, cache growth and consumption, one-hot mix = that adapter alone, zero mix = base,
-// a batch = its rows run separately, dispose. Framework-neutral (pass vitest's describe/it), no
+// the pooled hidden state, a batch = its rows run separately, dispose. Framework-neutral (pass vitest's describe/it), no
 // vitest import, so it is safe to export. Not a numerical reference test (backend-node has that).
 
 import { isLoraTleError } from '@lora-tle/spec';
@@ -134,6 +134,35 @@ export function describeBackendConformance(api: ConformanceTestApi, setup: Confo
       check(worst(zeroMixed, zeroSingle) <= tolerance, `zero mixes of the two packs differ by ${worst(zeroMixed, zeroSingle)}`);
       const withAdapter = await run(single, [1], prompt, [1, 2]);
       check(worst(zeroSingle, withAdapter) > 1e-3, 'weight 0 and weight 1 agree: the adapter has no effect');
+    }, timeout);
+
+    api.it('hidden comes only when asked: (B, H), a left-padded row pooled over its real tokens only', async () => {
+      const s = await session('mixed');
+      const { vocabSize: V, hiddenSize: H } = s.pack.architecture;
+      check(s.pack.io.hidden !== null, 'the mixed pack needs the hidden output');
+      const mix = [mixOf(s, new Array<number>(s.pack.adapters.length).fill(0.5))];
+      const short = tokens(3, V, 6);
+      const alone = await s.doStep({ inputIds: short, batchSize: 1, sequenceLength: 3, mix, cache: null, hidden: true });
+      check(alone.hidden?.length === H, `hidden has ${alone.hidden?.length} values, expected H = ${H}`);
+      const without = await s.doStep({ inputIds: short, batchSize: 1, sequenceLength: 3, mix, cache: null });
+      check(without.hidden === undefined, 'a step that did not ask for hidden got it');
+      // row 0: two pads then the short prompt; row 1: five real tokens
+      const batch = await s.doStep({
+        inputIds: Int32Array.of(0, 0, ...short, ...tokens(5, V, 7)),
+        attentionMask: Uint8Array.of(0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+        positionIds: Int32Array.of(0, 0, 0, 1, 2, 0, 1, 2, 3, 4),
+        batchSize: 2,
+        sequenceLength: 5,
+        mix: [mix[0]!, mix[0]!],
+        cache: null,
+        hidden: true,
+      });
+      check(batch.hidden?.length === 2 * H, `batched hidden has ${batch.hidden?.length} values, expected 2·H`);
+      const padded = maxAbsDifference(batch.hidden!.subarray(0, H), alone.hidden!);
+      check(padded <= tolerance, `the padded row's hidden differs from the row alone by ${padded}`);
+      const decode = await s.doStep({ inputIds: Int32Array.of(9), batchSize: 1, sequenceLength: 1, mix, cache: alone.cache, hidden: true });
+      check(decode.hidden?.length === H && decode.hidden.some((value) => value !== 0), 'a decode step asked for hidden got no state of its token');
+      for (const output of [without, batch, decode]) output.cache.dispose();
     }, timeout);
 
     api.it('a batch equals its rows run separately, each with its own mix', async () => {

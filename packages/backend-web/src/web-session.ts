@@ -3,7 +3,7 @@
 // graph (in chunks of at most maxTokensPerRun query tokens: 31 on webgpu) and wraps the outputs.
 // Runs are serialised per session (see `serially`). Not loading (web-backend.ts).
 
-import { presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden } from '@lora-tle/backend-core';
+import { presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-web';
@@ -51,10 +51,11 @@ export class WebSession implements BackendSession {
     const feeds: Record<string, Tensor> = cache?.pastFeeds(this.pack) ?? {};
     for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
 
-    // ---- run: all outputs, so that the webgpu placement of present.* holds ----
+    // ---- run: on webgpu all outputs, so that the placement of present.* holds; on wasm only what
+    // the step needs (a prefill's per-position hidden states are T × H floats) ----
     let results: InferenceSession.OnnxValueMapType;
     try {
-      results = await this.session.run(feeds);
+      results = this.device === 'webgpu' ? await this.session.run(feeds) : await this.session.run(feeds, stepOutputNames(this.pack, input.hidden === true));
     } catch (cause) {
       throw new LoraTleError('E_BACKEND_RUN', `onnxruntime-web failed to run the step: ${(cause as Error).message}`, { cause });
     }
