@@ -157,6 +157,32 @@ describe('hidden embedder on the pack', () => {
     expect(Math.max(...vectors[0]!.map((value, j) => Math.abs(value - vectors[1]![j]!)))).toBeGreaterThan(1e-3); // different texts, different vectors
   });
 
+  it('follows a growing text incrementally: the vectors of embedding it from scratch, running only the appended tokens', async () => {
+    const steps: number[] = []; // tokens fed per backend step
+    const inner = sessions.cat!;
+    const spied: BackendSession = { ...inner, pack: inner.pack, device: inner.device, backendId: inner.backendId, doStep: (input) => (steps.push(input.sequenceLength), inner.doStep(input)), dispose: () => inner.dispose() };
+    const embedder = createSessionHiddenEmbedder(spied, charTokenizer);
+    const profiles = await embedder.embed(['the sum of two', 'def f(x):']);
+    const state = embedder.createIncremental!(profiles);
+    const texts = ['the sum', 'the sum of', 'the sum of 2', 'the sum of 2', 'def f'];
+    const statuses: string[] = [];
+    const fed: number[][] = [];
+    for (const text of texts) {
+      steps.length = 0;
+      statuses.push(await state.update(text));
+      fed.push([...steps]);
+      steps.length = 0;
+      const [direct] = await embedder.embed([text]);
+      const embedding = state.embedding();
+      expect(Math.max(...embedding.map((value, j) => Math.abs(value - direct![j]!)))).toBeLessThan(1e-5);
+      const expected = profiles.map((profile) => profile.reduce((dot, value, j) => dot + value * direct![j]!, 0));
+      Array.from(state.similarities()).forEach((similarity, i) => expect(similarity).toBeCloseTo(expected[i]!, 5));
+    }
+    expect(statuses).toEqual(['rebuilt', 'extended', 'extended', 'unchanged', 'rebuilt']);
+    const length = (text: string) => Array.from(charTokenizer.encode(text)).length;
+    expect(fed).toEqual([[length('the sum')], [length('the sum of') - length('the sum')], [2], [], [length('def f')]]);
+  });
+
   it('refuses a pack built without the hidden output', async () => {
     const destination = join(root, 'no-hidden');
     await writeModelPack({ source: llama, adapters, destination, withHidden: false });

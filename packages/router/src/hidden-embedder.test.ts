@@ -1,8 +1,14 @@
-// Tests the hidden-state embedder wrapper: delegation, normalisation, shape errors.
+// Tests the hidden-state embedder wrapper: delegation, normalisation, shape errors, and the
+// incremental state it hands the router (same mixes as embedding every text, one update at a time).
 
 import { describe, expect, it } from 'vitest';
-import { createHiddenEmbedder } from './hidden-embedder.js';
+import { createHiddenEmbedder, type IncrementalHiddenState } from './hidden-embedder.js';
+import { createRouter } from './router.js';
+import { buildProfile } from './task-profile.js';
 import { l2Norm } from './vector.js';
+
+/** A stand-in "hidden state" of a text: letter counts, so texts about different things differ. */
+const fakeHidden = (text: string): Float32Array => Float32Array.from(['a', 'e', 'o', 'x', ' '], (letter) => 1 + text.split(letter).length - 1);
 
 describe('hidden embedder', () => {
   it('delegates to the injected function and L2-normalises; the pack hash is in the ref', async () => {
@@ -27,5 +33,49 @@ describe('hidden embedder', () => {
     await expect(wrongCount.embed(['x'])).rejects.toMatchObject({ code: 'E_EMBEDDER' });
     expect(() => createHiddenEmbedder({ dimension: 0, packHash: 'p', embedHidden: async () => [] })).toThrow(expect.objectContaining({ code: 'E_EMBEDDER' }));
     expect(() => createHiddenEmbedder({ dimension: 2, packHash: '', embedHidden: async () => [] })).toThrow(expect.objectContaining({ code: 'E_EMBEDDER' }));
+  });
+
+  it('hands the router an incremental state: the mixes equal embedding every text, updates never overlap', async () => {
+    const embedHidden = async (texts: readonly string[]) => texts.map(fakeHidden);
+    const updates: string[] = [];
+    let running = 0;
+    const createIncrementalState = (): IncrementalHiddenState => {
+      let current = '';
+      return {
+        async update(text) {
+          running++;
+          expect(running).toBe(1); // the router runs one update at a time
+          updates.push(text);
+          await new Promise((resolve) => setTimeout(resolve, 1)); // a model step
+          const extended = current !== '' && text.startsWith(current);
+          current = text;
+          running--;
+          return extended ? 'extended' : 'rebuilt';
+        },
+        mean: () => fakeHidden(current),
+      };
+    };
+    const plain = createHiddenEmbedder({ dimension: 5, packHash: 'p', embedHidden });
+    const incremental = createHiddenEmbedder({ dimension: 5, packHash: 'p', embedHidden, createIncrementalState });
+    expect(plain.createIncremental).toBeUndefined();
+    expect(incremental.createIncremental).toBeTypeOf('function');
+    const profilesOf = async (embedder: typeof plain) => [
+      await buildProfile({ adapter: 'vowels', embedder, texts: ['aeo aeo', 'oe ae'] }),
+      await buildProfile({ adapter: 'xs', embedder, texts: ['xxx x', 'x xx'] }),
+    ];
+    const viaEmbed = createRouter({ embedder: plain, profiles: await profilesOf(plain) });
+    const viaState = createRouter({ embedder: incremental, profiles: await profilesOf(incremental) });
+    const texts = ['aeo', 'aeo x', 'aeo xx', 'xx oe'];
+    for (const [step, text] of texts.entries()) {
+      const expected = await viaEmbed.route({ text, tokenIds: [], step });
+      const got = await viaState.route({ text, tokenIds: [], step });
+      expect(Array.from(got!.weights)).toEqual(Array.from(expected!.weights));
+    }
+    expect(updates).toEqual(texts);
+    // two routes at once on one router: their updates run one after the other
+    const [first, second] = await Promise.all([viaState.route({ text: 'aaa', tokenIds: [], step: 4 }), viaState.route({ text: 'aaa x', tokenIds: [], step: 5 })]);
+    expect(updates.slice(-2)).toEqual(['aaa', 'aaa x']);
+    expect(Array.from(first!.weights)).toEqual(Array.from((await viaEmbed.route({ text: 'aaa', tokenIds: [], step: 6 }))!.weights));
+    expect(Array.from(second!.weights)).toEqual(Array.from((await viaEmbed.route({ text: 'aaa x', tokenIds: [], step: 7 }))!.weights));
   });
 });

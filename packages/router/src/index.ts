@@ -4,7 +4,8 @@
 export { createHashingEmbedder, DEFAULT_HASHING_SETTINGS, fitHashingEmbedder, HASHING_EMBEDDER_VERSION, type FitHashingOptions, type HashingEmbedder, type HashingEmbedderOptions, type HashingEmbedderSettings } from './hashing-embedder.js';
 export { DEFAULT_MIN_FRACTION, hashingFitHash, type HashingFit } from './hashing-fit.js';
 export { createTransformersEmbedder, type TransformersEmbedder, type TransformersEmbedderOptions, type TransformersLibrary } from './transformers-embedder.js';
-export { createHiddenEmbedder, type HiddenEmbedderOptions } from './hidden-embedder.js';
+export { createHiddenEmbedder, type HiddenEmbedderOptions, type IncrementalHiddenState } from './hidden-embedder.js';
+export type { IncrementalEmbedder, IncrementalEmbedding, IncrementalUpdate } from './incremental-embedding.js';
 export { assertProfileEmbedder, describeEmbedderRef, embedderRefOf, sameEmbedderRef } from './embedder-ref.js';
 export { windowContext, type ContextWindow } from './context-window.js';
 export { buildProfile, selectProfiles, type BuildProfileOptions } from './task-profile.js';

@@ -1,16 +1,16 @@
 // The Router: ties an embedder, the adapters' profiles, a strategy, a schedule and a context window
 // together. route({ text, tokenIds, step }) returns the AdapterMix for this step, or null when the
-// schedule says to keep the previous mix. Profiles are checked once, at creation. With the hashing
-// embedder the context is embedded incrementally (incremental-hashing.ts): a route that only
-// appends text to the last one costs O(appended text), and the cosine similarities are handed to the
-// similarity strategies directly; the embedding vector is then made only if a strategy reads it
-// (knn, custom strategies). Not the generation
+// schedule says to keep the previous mix. Profiles are checked once, at creation. With an embedder
+// that offers createIncremental (incremental-embedding.ts: hashing, and hidden when bound to a
+// pack) the context is embedded incrementally: a route that only appends to the last one costs
+// O(appended), and the cosine similarities are handed to the similarity strategies directly; the
+// hashing embedding vector is then made only if a strategy reads it (knn, custom strategies). Not the generation
 // loop (@lora-tle/engine) and not a backend: it only decides weights.
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { AdapterMix, Embedder, RouteInput, RoutingContext, RoutingSchedule, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
 import type { HashingEmbedder } from './hashing-embedder.js';
-import type { IncrementalHashingEmbedding } from './incremental-hashing.js';
+import type { IncrementalEmbedder, IncrementalEmbedding } from './incremental-embedding.js';
 import { attachSimilarities } from './precomputed-similarities.js';
 import { windowContext, type ContextWindow } from './context-window.js';
 import { parseSchedule, shouldRoute } from './routing-schedule.js';
@@ -62,24 +62,31 @@ export function createRouter(options: RouterOptions): Router {
   const schedule = typeof options.schedule === 'object' ? options.schedule : parseSchedule(options.schedule ?? 'token');
   // Strategies that never read the embedding (fixed, uniform, base) say so; then we skip the embedder.
   const usesEmbedding = (strategy as { usesEmbedding?: boolean }).usesEmbedding !== false;
-  const hashing = embedder as Partial<HashingEmbedder>;
-  const incremental: IncrementalHashingEmbedding | null =
-    usesEmbedding && typeof hashing.createIncremental === 'function' ? hashing.createIncremental(profiles.map((profile) => profile.mean)) : null;
-  let routes = 0; // routes so far: a lazily read embedding must come from its own step's state
+  const source = embedder as Partial<IncrementalEmbedder & Pick<HashingEmbedder, 'embedOne'>>;
+  const incremental: IncrementalEmbedding | null =
+    usesEmbedding && typeof source.createIncremental === 'function' ? source.createIncremental(profiles.map((profile) => profile.mean)) : null;
+  // Without a synchronous embedOne (the hidden embedder runs a model), a context takes its embedding
+  // from the state right away: a later route moves the state on.
+  const embedOne = typeof source.embedOne === 'function' ? source.embedOne.bind(source) : null;
+  let routes = 0; // routes started so far
+  let stateRoute = 0; // the route whose text the incremental state holds
+  let incrementalQueue: Promise<unknown> = Promise.resolve(); // one update at a time: an async update must not interleave
   let lastMix: AdapterMix | null = null;
 
-  // The context of this step from the incremental state: similarities attached, embedding on demand.
-  function incrementalContext(state: IncrementalHashingEmbedding, text: string, tokenIds: readonly number[], step: number): RoutingContext {
-    state.update(text);
+  // The context of route `routeNumber` from the incremental state: similarities attached, embedding
+  // on demand (from the state while it still holds this route's text, else embedOne).
+  async function incrementalContext(state: IncrementalEmbedding, routeNumber: number, text: string, tokenIds: readonly number[], step: number): Promise<RoutingContext> {
+    const updated = state.update(text);
+    if (typeof updated !== 'string') await updated;
+    stateRoute = routeNumber;
     const similarities = state.similarities();
-    const routeNumber = routes;
-    let embedding: Float32Array | undefined;
+    let embedding: Float32Array | undefined = embedOne === null ? state.embedding() : undefined;
     const context: RoutingContext = {
       text,
       tokenIds,
       step,
       get embedding() {
-        embedding ??= routeNumber === routes ? state.embedding() : (hashing as HashingEmbedder).embedOne(text);
+        embedding ??= stateRoute === routeNumber ? state.embedding() : embedOne!(text);
         return embedding;
       },
     };
@@ -100,8 +107,15 @@ export function createRouter(options: RouterOptions): Router {
     async route({ text, tokenIds, step }) {
       if (lastMix !== null && !shouldRoute(schedule, step)) return null;
       const windowed = windowContext(text, tokenIds, window?.tokens, window?.decode);
-      routes++;
-      const context = incremental !== null ? incrementalContext(incremental, windowed, tokenIds, step) : await embedContext(windowed, tokenIds, step);
+      const routeNumber = ++routes;
+      let context: RoutingContext;
+      if (incremental !== null) {
+        const pending = incrementalQueue.then(() => incrementalContext(incremental, routeNumber, windowed, tokenIds, step));
+        incrementalQueue = pending.catch(() => undefined);
+        context = await pending;
+      } else {
+        context = await embedContext(windowed, tokenIds, step);
+      }
       const input: RouteInput = { context, profiles, adapters };
       const mix = strategy.doRoute(input);
       if (mix.weights.length !== adapters.length) {
