@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { createNodeBackend } from '@lora-tle/backend-node';
 import { contextRouterFrom, createEngine, createSessionHiddenEmbedder, engineTokenizerFrom, type ContextRouter, type Engine } from '@lora-tle/engine';
 import { loadProfiles, openStore, type AdapterStore } from '@lora-tle/lora-store/node';
-import { createHashingEmbedder, createRouter, openStoreHashingEmbedder } from '@lora-tle/router';
+import { createHashingEmbedder, createRouter, openStoreHashingEmbedder, type Router } from '@lora-tle/router';
 import type { BackendSession, Embedder } from '@lora-tle/spec';
 import { LoraTleError } from '@lora-tle/spec';
 import { loadTokenizerFromDir, type TextTokenizer } from '@lora-tle/tokenizer';
@@ -64,19 +64,25 @@ export async function openGenerationRuntime(options: RuntimeOptions): Promise<Ge
     }
     const tokenizer = await loadTokenizerFromDir(join(options.packDir, dirname(tokenizerFile)));
     let router: ContextRouter | null = null;
+    let routerToDispose: Router | null = null; // with the hidden embedder it holds a KV cache
     if (options.storeDir) {
       const store = await openStore(options.storeDir);
       const embedder = await openStoreEmbedder(store, options.embedder ?? 'hashing', { session, tokenizer });
       const adapters = session.pack.adapters.map((adapter) => adapter.name);
       const profiles = await loadProfiles(store, embedder, adapters);
-      router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: options.strategy ?? 'paper', schedule: 'token' }));
+      routerToDispose = createRouter({ embedder, profiles, adapters, strategy: options.strategy ?? 'paper', schedule: 'token' });
+      router = contextRouterFrom(routerToDispose);
     }
     const storeDir = options.storeDir;
     const adapterNames = session.pack.adapters.map((adapter) => adapter.name);
     // naive mode merges the adapters' weights every token; read them from the store only if asked
     const adapterWeights = storeDir ? () => loadStoreAdapterWeights(storeDir, adapterNames) : undefined;
     const engine = createEngine({ session, tokenizer: engineTokenizerFrom(tokenizer), router, adapterWeights });
-    return { engine, session, router, close: () => session.dispose() };
+    const close = async (): Promise<void> => {
+      await routerToDispose?.dispose();
+      await session.dispose();
+    };
+    return { engine, session, router, close };
   } catch (error) {
     await session.dispose();
     throw error;

@@ -179,6 +179,10 @@ describe('hidden embedder on the pack', () => {
       Array.from(state.similarities()).forEach((similarity, i) => expect(similarity).toBeCloseTo(expected[i]!, 5));
     }
     expect(statuses).toEqual(['rebuilt', 'extended', 'extended', 'unchanged', 'rebuilt']);
+    state.dispose!(); // drops the cache: the next text, though it extends the last, is run from scratch
+    expect(await state.update('def f(x)')).toBe('rebuilt');
+    const [direct] = await embedder.embed(['def f(x)']);
+    expect(Math.max(...state.embedding().map((value, j) => Math.abs(value - direct![j]!)))).toBeLessThan(1e-5);
     const length = (text: string) => Array.from(charTokenizer.encode(text)).length;
     expect(fed).toEqual([[length('the sum')], [length('the sum of') - length('the sum')], [2], [], [length('def f')]]);
   });

@@ -68,6 +68,12 @@ export function createSessionHiddenEmbedder(session: BackendSession, tokenizer: 
       mean() {
         return Float32Array.from(sum, (value) => value / Math.max(1, ids.length));
       },
+      dispose() {
+        cache?.dispose();
+        cache = null;
+        ids = [];
+        sum.fill(0);
+      },
     };
   };
 

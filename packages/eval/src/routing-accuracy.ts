@@ -37,18 +37,22 @@ export async function measureRoutingAccuracy({ suite, profiles, embedder, strate
   const confusion = suite.tasks.map(() => adapters.map(() => 0));
   const total = suite.tasks.reduce((sum, task) => sum + task.items.length, 0);
   let done = 0;
-  for (const [t, task] of suite.tasks.entries()) {
-    for (const item of task.items) {
-      router.reset();
-      const mix = await router.route({ text: item.prompt, tokenIds: [], step: 0 });
-      let best = 0;
-      mix!.weights.forEach((weight, i) => {
-        if (weight > mix!.weights[best]!) best = i;
-      });
-      confusion[t]![best]! += 1;
-      done += 1;
-      if (done % 100 === 0 || done === total) onProgress?.(done, total);
+  try {
+    for (const [t, task] of suite.tasks.entries()) {
+      for (const item of task.items) {
+        router.reset();
+        const mix = await router.route({ text: item.prompt, tokenIds: [], step: 0 });
+        let best = 0;
+        mix!.weights.forEach((weight, i) => {
+          if (weight > mix!.weights[best]!) best = i;
+        });
+        confusion[t]![best]! += 1;
+        done += 1;
+        if (done % 100 === 0 || done === total) onProgress?.(done, total);
+      }
     }
+  } finally {
+    await router.dispose(); // with the hidden embedder it holds a KV cache
   }
   const perTask = suite.tasks.map((task, t) => {
     const row = confusion[t]!;

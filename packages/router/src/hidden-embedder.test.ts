@@ -38,14 +38,21 @@ describe('hidden embedder', () => {
   it('hands the router an incremental state: the mixes equal embedding every text, updates never overlap', async () => {
     const embedHidden = async (texts: readonly string[]) => texts.map(fakeHidden);
     const updates: string[] = [];
+    const events: string[] = [];
     let running = 0;
     const createIncrementalState = (): IncrementalHiddenState => {
       let current = '';
       return {
+        dispose() {
+          expect(running).toBe(0); // never in the middle of an update
+          events.push('dispose');
+          current = '';
+        },
         async update(text) {
           running++;
           expect(running).toBe(1); // the router runs one update at a time
           updates.push(text);
+          events.push(`update ${text}`);
           await new Promise((resolve) => setTimeout(resolve, 1)); // a model step
           const extended = current !== '' && text.startsWith(current);
           current = text;
@@ -77,5 +84,13 @@ describe('hidden embedder', () => {
     expect(updates.slice(-2)).toEqual(['aaa', 'aaa x']);
     expect(Array.from(first!.weights)).toEqual(Array.from((await viaEmbed.route({ text: 'aaa', tokenIds: [], step: 6 }))!.weights));
     expect(Array.from(second!.weights)).toEqual(Array.from((await viaEmbed.route({ text: 'aaa x', tokenIds: [], step: 7 }))!.weights));
+    // dispose waits for an update in progress, releases the state, and routing starts over after it
+    events.length = 0;
+    const during = viaState.route({ text: 'ooo', tokenIds: [], step: 8 });
+    await viaState.dispose();
+    await during;
+    expect(events).toEqual(['update ooo', 'dispose']);
+    const after = await viaState.route({ text: 'ooo x', tokenIds: [], step: 9 });
+    expect(Array.from(after!.weights)).toEqual(Array.from((await viaEmbed.route({ text: 'ooo x', tokenIds: [], step: 10 }))!.weights));
   });
 });

@@ -17,6 +17,8 @@ export interface IncrementalHiddenState {
   update(text: string): Promise<IncrementalUpdate>;
   /** The pooled hidden state (H,) of the current text, not normalised. */
   mean(): Float32Array;
+  /** Releases the model cache it keeps; the next update starts over. */
+  dispose?(): void;
 }
 
 export interface HiddenEmbedderOptions {
@@ -72,6 +74,7 @@ export function createHiddenEmbedder(options: HiddenEmbedderOptions): Embedder &
         },
         similarities: () => cosineSimilarities(embedding(), profiles),
         embedding: () => Float32Array.from(embedding()),
+        dispose: () => state.dispose?.(),
       };
     };
   }

@@ -13,6 +13,8 @@ export interface IncrementalEmbedding {
   similarities(): Float32Array;
   /** The current text's embedding (D,), L2-normalised, as the embedder's embed([text]) gives it. */
   embedding(): Float32Array;
+  /** Releases what the state holds (the hidden embedder: a model KV cache); the next update starts over. */
+  dispose?(): void;
 }
 
 export interface IncrementalEmbedder {

@@ -48,6 +48,12 @@ export interface Router {
   readonly lastMix: AdapterMix | null;
   /** Forget the last mix (a new prompt starts). */
   reset(): void;
+  /**
+   * Releases what the incremental embedding holds (with the hidden embedder, a KV cache of the
+   * base model: on WebGPU, GPU memory), after any update in progress. Routing afterwards still
+   * works and starts over.
+   */
+  dispose(): Promise<void>;
 }
 
 const NO_EMBEDDING = new Float32Array(0);
@@ -103,6 +109,14 @@ export function createRouter(options: RouterOptions): Router {
     },
     reset() {
       lastMix = null;
+    },
+    async dispose() {
+      const release = incrementalQueue.then(() => {
+        incremental?.dispose?.();
+        stateRoute = 0;
+      });
+      incrementalQueue = release.catch(() => undefined);
+      await release;
     },
     async route({ text, tokenIds, step }) {
       if (lastMix !== null && !shouldRoute(schedule, step)) return null;

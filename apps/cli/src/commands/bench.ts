@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { contextRouterFrom, engineTokenizerFrom } from '@lora-tle/engine';
 import { benchJson, benchSvg, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
 import { loadPeftAdapter } from '@lora-tle/lora-store/node';
-import { createRouter } from '@lora-tle/router';
+import { createRouter, type Router } from '@lora-tle/router';
 import { LoraTleError, type LoraModuleWeights } from '@lora-tle/spec';
 import { embeddedFixtureDir, repositoryPath } from '../embedded-default.js';
 import { parsePositiveInteger } from '../options.js';
@@ -91,13 +91,15 @@ function runPythonOriginal(flags: BenchFlags, fixtureDir: string, prompt: string
 
 export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Promise<void> {
   const opened = await openPack(flags.pack, terminal, flags.threads);
+  let routerToDispose: Router | null = null; // with the hidden embedder it holds a KV cache
   try {
     const adapters = opened.session.pack.adapters.map((adapter) => adapter.name);
     const modes = flags.modes ?? [...DEFAULT_BENCH_MODES];
     const fixtureDir = opened.fixtureDir ?? embeddedFixtureDir();
     const suite = flags.data !== undefined ? await loadSuiteFromDir(flags.data) : await loadTinyTleSuite(fixtureDir);
     const { embedder, profiles } = await buildSuiteProfiles({ suite, adapters, embedder: await embedderFromFlag(flags.embedder, opened) });
-    const router = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: flags.strategy, schedule: 'token' }));
+    routerToDispose = createRouter({ embedder, profiles, adapters, strategy: flags.strategy, schedule: 'token' });
+    const router = contextRouterFrom(routerToDispose);
     const adapterWeights = modes.includes('naive')
       ? await loadAdapterWeights(flags.adapters ?? join(fixtureDir, 'adapters'), adapters)
       : undefined;
@@ -127,6 +129,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
     if (flags.svg) writeFileSync(flags.svg, benchSvg(report));
     terminal.stdout(flags.json ? benchJson(report) : benchTable(report, flags.markdown === true));
   } finally {
+    await routerToDispose?.dispose();
     await opened.session.dispose();
   }
 }

@@ -17,7 +17,7 @@ import {
   openResultsLog, planRuns, plannedItems, renderJson, renderMarkdown, renderRoutingTable, renderSvgChart, renderTable, resultKey,
   runEvaluation, summarize, type EvalSuite,
 } from '@lora-tle/eval';
-import { createRouter, createTransformersEmbedder } from '@lora-tle/router';
+import { createRouter, createTransformersEmbedder, type Router } from '@lora-tle/router';
 import { LoraTleError, type BackendSession, type Embedder } from '@lora-tle/spec';
 import { loadTokenizerFromDir, type TextTokenizer } from '@lora-tle/tokenizer';
 import { embeddedFixtureDir, ensureEmbeddedDefault } from '../embedded-default.js';
@@ -141,6 +141,7 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
   const { all, selected: fullSuite } = await loadSuite(flags);
   if (flags.routingOnly) return runRoutingOnly(flags, all, fullSuite, terminal);
   const opened = await openPack(flags.pack, terminal, flags.threads);
+  let routerToDispose: Router | null = null; // with the hidden embedder it holds a KV cache
   try {
     const adapters = opened.session.pack.adapters.map((adapter) => adapter.name);
     const runs = planRuns(flags.modes ?? defaultModes(adapters), flags.kv);
@@ -149,7 +150,8 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
     const suite = limitSuite(fullSuite, flags.limit);
     const routed = runs.some((run) => needsRouter(parseRoutingMode(run.mode)));
     const routing = routed ? await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder, opened) }) : null;
-    const router = routing ? contextRouterFrom(createRouter({ ...routing, adapters, strategy: flags.strategy, schedule: 'token' })) : null;
+    routerToDispose = routing ? createRouter({ ...routing, adapters, strategy: flags.strategy, schedule: 'token' }) : null;
+    const router = routerToDispose ? contextRouterFrom(routerToDispose) : null;
     const engine = createEngine({ session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router });
 
     const identity = { suite: flags.data ?? flags.suite, pack: opened.packDir, embedder: flags.embedder, strategy: flags.strategy, maxNewTokensCap: flags.maxNewTokens ?? null };
@@ -197,6 +199,7 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
     }
     terminal.stdout(flags.json ? renderJson(report) : flags.markdown ? renderMarkdown(report) : renderTable(report));
   } finally {
+    await routerToDispose?.dispose();
     await opened.session.dispose();
   }
 }

@@ -69,14 +69,18 @@ export const routeCommand: CliCommand = {
           const embedder = await openStoreEmbedder(store, flags.embedder, model); // hashing: with the store's fit, if it has one
           const profiles = await loadProfiles(store, embedder);
           const router = createRouter({ embedder, profiles, strategy: flags.strategy, schedule: 'token' });
-          for (const { id, text } of inputs) {
-            const mix = await router.route({ text, tokenIds: [], step: 0 });
-            const weights = Object.fromEntries(router.adapters.map((name, i) => [name, Math.round(mix!.weights[i]! * 1e4) / 1e4]));
-            let top = 0;
-            mix!.weights.forEach((weight, i) => (top = weight > mix!.weights[top]! ? i : top));
-            const topName = router.adapters[top]!;
-            if (flags.json) terminal.stdout(`${JSON.stringify({ id, weights, top: topName })}\n`);
-            else terminal.stdout(`${id}\t${topName}\t${Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(3)}`).join(' · ')}\n`);
+          try {
+            for (const { id, text } of inputs) {
+              const mix = await router.route({ text, tokenIds: [], step: 0 });
+              const weights = Object.fromEntries(router.adapters.map((name, i) => [name, Math.round(mix!.weights[i]! * 1e4) / 1e4]));
+              let top = 0;
+              mix!.weights.forEach((weight, i) => (top = weight > mix!.weights[top]! ? i : top));
+              const topName = router.adapters[top]!;
+              if (flags.json) terminal.stdout(`${JSON.stringify({ id, weights, top: topName })}\n`);
+              else terminal.stdout(`${id}\t${topName}\t${Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(3)}`).join(' · ')}\n`);
+            }
+          } finally {
+            await router.dispose(); // with the hidden embedder it holds a KV cache
           }
         });
       }),
