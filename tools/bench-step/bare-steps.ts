@@ -1,6 +1,6 @@
 // Per-step cost of model packs in bare onnxruntime-node: the same decode loop (a prefill, then one
 // token per step with the cache fed back) run through InferenceSession.run with feeds built here,
-// no lora-tle backend or engine. Variants run in alternating order round after round in one
+// no lora-tle backend or engine (only backend-core's pure feed-array and IO-name helpers). Variants run in alternating order round after round in one
 // process, so their ratio holds on a noisy machine. With --io-only, a variant whose graph has the
 // first pack's inputs and outputs and no model in between (each present = past plus one
 // position; logits a constant): what one run costs the onnxruntime-node binding alone. The numbers
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { pastInputNames, presentOutputNames, stepFeedArrays, stepOutputNames } from '@lora-tle/backend-core';
 import type { PackManifest } from '@lora-tle/spec';
 import { ElementType, GraphBuilder, int } from '../../packages/graph/src/onnx-builder.js';
 
@@ -42,14 +43,12 @@ interface Variant {
   session: InferenceSession;
 }
 
-const layerName = (template: string, layer: number): string => template.replace('{i}', String(layer));
-
 /** A graph with the pack's inputs and outputs and nothing in between: the binding's cost per run. */
 function ioOnlyModel(pack: PackManifest, inputNames: readonly string[]): Uint8Array {
-  const { numLayers, numKvHeads, headDim: d, vocabSize: V } = pack.architecture;
+  const { numKvHeads, headDim: d, vocabSize: V } = pack.architecture;
   const builder = new GraphBuilder();
   const pastDims = ['batch_size', numKvHeads, 'past_sequence_length', d];
-  const pastNames = new Set(Array.from({ length: numLayers }, (_, layer) => [layerName(pack.io.pastKey, layer), layerName(pack.io.pastValue, layer)]).flat());
+  const pastNames = new Set(pastInputNames(pack).flatMap((names) => [names.key, names.value]));
   for (const name of inputNames) {
     if (pastNames.has(name)) builder.input(name, ElementType.float32, pastDims);
     else if (name === pack.io.mixA || name === pack.io.mixB) builder.input(name, ElementType.float32, ['batch_size', pack.adapters.length]);
@@ -61,15 +60,16 @@ function ioOnlyModel(pack: PackManifest, inputNames: readonly string[]): Uint8Ar
   const onePosition = zeros('one_position', [1, numKvHeads, 1, d]);
   builder.op('Identity', [zeros('logits_constant', [1, 1, V])], { output: pack.io.logits });
   builder.output(pack.io.logits, ElementType.float32, [1, 1, V]);
-  for (let layer = 0; layer < numLayers; layer++) {
-    for (const [past, present] of [
-      [pack.io.pastKey, pack.io.presentKey],
-      [pack.io.pastValue, pack.io.presentValue],
+  const presents = presentOutputNames(pack);
+  pastInputNames(pack).forEach((past, layer) => {
+    for (const [input, output] of [
+      [past.key, presents[layer]!.key],
+      [past.value, presents[layer]!.value],
     ] as const) {
-      builder.op('Concat', [layerName(past, layer), onePosition], { output: layerName(present, layer), attributes: { axis: int(2) } });
-      builder.output(layerName(present, layer), ElementType.float32, ['batch_size', numKvHeads, 'total_sequence_length', d]);
+      builder.op('Concat', [input, onePosition], { output, attributes: { axis: int(2) } });
+      builder.output(output, ElementType.float32, ['batch_size', numKvHeads, 'total_sequence_length', d]);
     }
-  }
+  });
   return builder.toModelBytes({ irVersion: 8, opsets: { '': 17 }, producer: 'tools/bench-step', graphName: 'io-only' });
 }
 
@@ -89,27 +89,27 @@ if (values['io-only']) {
 
 /** Feeds of one step on a past of `past` positions (batch 1, all positions real, mixture a = b = 1/N). */
 function feeds(variant: Variant, tokens: number, past: number, cache: InferenceSession.OnnxValueMapType | null): Record<string, Tensor> {
-  const { pack, session } = variant;
-  const { numLayers, numKvHeads, headDim: d } = pack.architecture;
+  const { pack } = variant;
   const N = pack.adapters.length;
-  const result: Record<string, Tensor> = {
-    [pack.io.inputIds]: new Tensor('int64', BigInt64Array.from({ length: tokens }, (_, t) => BigInt(5 + t)), [1, tokens]),
-    [pack.io.attentionMask]: new Tensor('int64', new BigInt64Array(past + tokens).fill(1n), [1, past + tokens]),
-    [pack.io.positionIds]: new Tensor('int64', BigInt64Array.from({ length: tokens }, (_, t) => BigInt(past + t)), [1, tokens]),
-    [pack.io.mixA]: new Tensor('float32', new Float32Array(N).fill(1 / N), [1, N]),
-    [pack.io.mixB]: new Tensor('float32', new Float32Array(N).fill(1), [1, N]),
-  };
-  if (pack.io.logitsToKeep && session.inputNames.includes(pack.io.logitsToKeep)) result[pack.io.logitsToKeep] = new Tensor('int64', BigInt64Array.of(1n), [1]);
-  for (let layer = 0; layer < numLayers; layer++) {
-    result[layerName(pack.io.pastKey, layer)] = (cache?.[layerName(pack.io.presentKey, layer)] as Tensor | undefined) ?? new Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, d]);
-    result[layerName(pack.io.pastValue, layer)] = (cache?.[layerName(pack.io.presentValue, layer)] as Tensor | undefined) ?? new Tensor('float32', new Float32Array(0), [1, numKvHeads, 0, d]);
+  const mix = [{ a: new Float32Array(N).fill(1 / N), b: new Float32Array(N).fill(1) }];
+  const inputIds = Int32Array.from({ length: tokens }, (_, t) => 5 + t);
+  const result: Record<string, Tensor> = {};
+  // without a cache, stepFeedArrays adds empty past feeds; with one, the presents of the last step replace them
+  const arrays = stepFeedArrays(pack, { inputIds, batchSize: 1, sequenceLength: tokens, mix, cache: null, logits: 'last' }, past);
+  for (const [name, feed] of Object.entries(arrays)) result[name] = new Tensor(feed.type, feed.data, feed.dims);
+  if (cache !== null) {
+    const presents = presentOutputNames(pack);
+    pastInputNames(pack).forEach((names, layer) => {
+      result[names.key] = cache[presents[layer]!.key] as Tensor;
+      result[names.value] = cache[presents[layer]!.value] as Tensor;
+    });
   }
   return result;
 }
 
 /** Prefill, then `steps` one-token steps; returns [wall, CPU] ms per decode step. */
 async function decodeLoop(variant: Variant): Promise<[number, number]> {
-  const fetches = variant.session.outputNames.filter((name) => name !== variant.pack.io.hidden);
+  const fetches = stepOutputNames(variant.pack, false);
   let cache = await variant.session.run(feeds(variant, promptTokens, 0, null), fetches);
   const cpuAtStart = process.cpuUsage();
   const startedAt = performance.now();
