@@ -21,7 +21,6 @@ export interface NaiveMerger {
 }
 
 interface ModuleGroup {
-  module: ModulePath;
   adapterIndices: number[]; // which adapters have this module
   modules: LoraModuleWeights[];
 }
@@ -52,7 +51,7 @@ export async function createNaiveMerger(
   adapters.forEach((modules, adapterIndex) => {
     for (const module of modules) {
       let group = groups.get(module.module);
-      if (!group) groups.set(module.module, (group = { module: module.module, adapterIndices: [], modules: [] }));
+      if (!group) groups.set(module.module, (group = { adapterIndices: [], modules: [] }));
       group.adapterIndices.push(adapterIndex);
       group.modules.push(module);
     }

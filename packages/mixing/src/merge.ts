@@ -124,24 +124,6 @@ export function prepareModuleMerge(
     throw new LoraTleError('E_INVALID_ARGUMENT', `svd clamp is a quantile in [0, 1], got ${clamp}`);
   }
   const mergedScaling = loraScaling({ alpha: newRank, rank: newRank, useRslora: options.useRslora ?? false });
-  return (weights) => {
-    checkWeights(weights, modules.length, 'merge');
-    const coefficients = modules.map((module, i) => weights[i]! * module.scaling); // k_i = w_i s_i
-    return mergeChecked(modules, coefficients, effective, newRank, mergedScaling, clamp, inFeatures, outFeatures);
-  };
-}
-
-/** The merge itself, on factors and options prepareModuleMerge checked; k_i = w_i s_i. */
-function mergeChecked(
-  modules: readonly LoraModuleWeights[],
-  coefficients: readonly number[],
-  effective: OfflineCombination,
-  newRank: number,
-  mergedScaling: number,
-  clamp: number | null,
-  inFeatures: number,
-  outFeatures: number,
-): LoraModuleWeights {
   const result = (rank: number, a: Float32Array, b: Float32Array): LoraModuleWeights => ({
     module: modules[0]!.module,
     rank,
@@ -153,37 +135,42 @@ function mergeChecked(
     outFeatures,
   });
 
-  if (effective === 'cat') {
-    const a = new Float32Array(newRank * inFeatures); // (r_new, in), rows past Σ r_i stay 0
-    const b = new Float32Array(outFeatures * newRank); // (out, r_new)
-    let offset = 0;
-    modules.forEach((module, i) => {
-      for (let k = 0; k < module.rank * inFeatures; k++) a[offset * inFeatures + k] = module.a[k]! * coefficients[i]!;
-      for (let o = 0; o < outFeatures; o++) {
-        for (let k = 0; k < module.rank; k++) b[o * newRank + offset + k] = module.b[o * module.rank + k]!;
-      }
-      offset += module.rank;
-    });
+  // the merge itself, every call: k_i = w_i s_i
+  return (weights) => {
+    checkWeights(weights, modules.length, 'merge');
+    const coefficients = modules.map((module, i) => weights[i]! * module.scaling);
+    if (effective === 'cat') {
+      const a = new Float32Array(newRank * inFeatures); // (r_new, in), rows past Σ r_i stay 0
+      const b = new Float32Array(outFeatures * newRank); // (out, r_new)
+      let offset = 0;
+      modules.forEach((module, i) => {
+        for (let k = 0; k < module.rank * inFeatures; k++) a[offset * inFeatures + k] = module.a[k]! * coefficients[i]!;
+        for (let o = 0; o < outFeatures; o++) {
+          for (let k = 0; k < module.rank; k++) b[o * newRank + offset + k] = module.b[o * module.rank + k]!;
+        }
+        offset += module.rank;
+      });
+      return result(newRank, a, b);
+    }
+
+    if (effective === 'linear' || effective === 'linear-peft0.4') {
+      const r = modules[0]!.rank; // equal ranks, checked
+      const a = new Float64Array(r * inFeatures); // (r, in)
+      const b = new Float64Array(outFeatures * r); // (out, r)
+      modules.forEach((module, i) => {
+        const k = coefficients[i]!;
+        const aScale = effective === 'linear' ? signedSqrt(k) : k;
+        const bScale = effective === 'linear' ? Math.sqrt(Math.abs(k)) : 1;
+        for (let j = 0; j < a.length; j++) a[j]! += aScale * module.a[j]!;
+        for (let j = 0; j < b.length; j++) b[j]! += bScale * module.b[j]!;
+      });
+      return result(r, Float32Array.from(a), Float32Array.from(b));
+    }
+
+    const terms = modules.map((module, i) => ({ a: module.a, b: module.b, rank: module.rank, coefficient: coefficients[i]! }));
+    const { a, b } = truncatedSvdOfSum(terms, inFeatures, outFeatures, newRank, clamp);
     return result(newRank, a, b);
-  }
-
-  if (effective === 'linear' || effective === 'linear-peft0.4') {
-    const r = modules[0]!.rank; // equal ranks, checked
-    const a = new Float64Array(r * inFeatures); // (r, in)
-    const b = new Float64Array(outFeatures * r); // (out, r)
-    modules.forEach((module, i) => {
-      const k = coefficients[i]!;
-      const aScale = effective === 'linear' ? signedSqrt(k) : k;
-      const bScale = effective === 'linear' ? Math.sqrt(Math.abs(k)) : 1;
-      for (let j = 0; j < a.length; j++) a[j]! += aScale * module.a[j]!;
-      for (let j = 0; j < b.length; j++) b[j]! += bScale * module.b[j]!;
-    });
-    return result(r, Float32Array.from(a), Float32Array.from(b));
-  }
-
-  const terms = modules.map((module, i) => ({ a: module.a, b: module.b, rank: module.rank, coefficient: coefficients[i]! }));
-  const { a, b } = truncatedSvdOfSum(terms, inFeatures, outFeatures, newRank, clamp);
-  return result(newRank, a, b);
+  };
 }
 
 function defaultRank(modules: readonly LoraModuleWeights[], combination: OfflineCombination): number {

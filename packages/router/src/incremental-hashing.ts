@@ -11,16 +11,13 @@
 import { PAPER_COSINE_EPS } from '@lora-tle/mixing';
 import { LoraTleError } from '@lora-tle/spec';
 import type { HashingEmbedderSettings } from './hashing-embedder.js';
+import type { IncrementalEmbedding, IncrementalUpdate } from './incremental-embedding.js';
 import { createFeatureCounter, createTermFrequencyTable, type FeatureCounter, type TermFrequencyTable } from './feature-counter.js';
 import { normalizeHashingText, sublinearTf, visitCharNgrams, visitWordNgrams, WORD_PATTERN } from './hashing-features.js';
 
-export interface IncrementalHashingEmbedding {
-  /** Move to `text`. 'extended': only the appended part was processed; 'rebuilt': full re-embed. */
-  update(text: string): 'unchanged' | 'extended' | 'rebuilt';
-  /** Cosine similarity of the current text's embedding to each profile → (N,), as cosineSimilarities(embedOne(text), profiles). */
-  similarities(): Float32Array;
-  /** The current text's embedding (D,), L2-normalised, as embedOne(text). O(D). */
-  embedding(): Float32Array;
+/** The router's IncrementalEmbedding, updated synchronously in O(appended text). */
+export interface IncrementalHashingEmbedding extends IncrementalEmbedding {
+  update(text: string): IncrementalUpdate;
 }
 
 export interface IncrementalHashingParts {
