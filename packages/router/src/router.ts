@@ -76,14 +76,19 @@ export function createRouter(options: RouterOptions): Router {
   const embedOne = typeof source.embedOne === 'function' ? source.embedOne.bind(source) : null;
   let routes = 0; // routes started so far
   let stateRoute = 0; // the route whose text the incremental state holds
-  let incrementalQueue: Promise<unknown> = Promise.resolve(); // one update at a time: an async update must not interleave
+  let incrementalQueue: Promise<unknown> = Promise.resolve();
+  /** Runs `work` after the incremental state's earlier work: an async update must not interleave. */
+  const inOrder = <T>(work: () => T | Promise<T>): Promise<T> => {
+    const result = incrementalQueue.then(work);
+    incrementalQueue = result.catch(() => undefined);
+    return result;
+  };
   let lastMix: AdapterMix | null = null;
 
   // The context of route `routeNumber` from the incremental state: similarities attached, embedding
   // on demand (from the state while it still holds this route's text, else embedOne).
   async function incrementalContext(state: IncrementalEmbedding, routeNumber: number, text: string, tokenIds: readonly number[], step: number): Promise<RoutingContext> {
-    const updated = state.update(text);
-    if (typeof updated !== 'string') await updated;
+    await state.update(text);
     stateRoute = routeNumber;
     const similarities = state.similarities();
     let embedding: Float32Array | undefined = embedOne === null ? state.embedding() : undefined;
@@ -111,25 +116,17 @@ export function createRouter(options: RouterOptions): Router {
       lastMix = null;
     },
     async dispose() {
-      const release = incrementalQueue.then(() => {
+      await inOrder(() => {
         incremental?.dispose?.();
         stateRoute = 0;
       });
-      incrementalQueue = release.catch(() => undefined);
-      await release;
     },
     async route({ text, tokenIds, step }) {
       if (lastMix !== null && !shouldRoute(schedule, step)) return null;
       const windowed = windowContext(text, tokenIds, window?.tokens, window?.decode);
       const routeNumber = ++routes;
-      let context: RoutingContext;
-      if (incremental !== null) {
-        const pending = incrementalQueue.then(() => incrementalContext(incremental, routeNumber, windowed, tokenIds, step));
-        incrementalQueue = pending.catch(() => undefined);
-        context = await pending;
-      } else {
-        context = await embedContext(windowed, tokenIds, step);
-      }
+      const context =
+        incremental !== null ? await inOrder(() => incrementalContext(incremental, routeNumber, windowed, tokenIds, step)) : await embedContext(windowed, tokenIds, step);
       const input: RouteInput = { context, profiles, adapters };
       const mix = strategy.doRoute(input);
       if (mix.weights.length !== adapters.length) {
