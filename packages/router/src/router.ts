@@ -76,8 +76,11 @@ export function createRouter(options: RouterOptions): Router {
   const embedOne = typeof source.embedOne === 'function' ? source.embedOne.bind(source) : null;
   let routes = 0; // routes started so far
   let stateRoute = 0; // the route whose text the incremental state holds
+  // An asynchronous update (the hidden embedder runs the model) must not interleave with another:
+  // once the state's update turns out to return a promise, updates run one after another through
+  // this queue. A synchronous one (hashing) updates in place, with no promise on the routing path.
   let incrementalQueue: Promise<unknown> = Promise.resolve();
-  /** Runs `work` after the incremental state's earlier work: an async update must not interleave. */
+  let queued = false;
   const inOrder = <T>(work: () => T | Promise<T>): Promise<T> => {
     const result = incrementalQueue.then(work);
     incrementalQueue = result.catch(() => undefined);
@@ -85,10 +88,9 @@ export function createRouter(options: RouterOptions): Router {
   };
   let lastMix: AdapterMix | null = null;
 
-  // The context of route `routeNumber` from the incremental state: similarities attached, embedding
-  // on demand (from the state while it still holds this route's text, else embedOne).
-  async function incrementalContext(state: IncrementalEmbedding, routeNumber: number, text: string, tokenIds: readonly number[], step: number): Promise<RoutingContext> {
-    await state.update(text);
+  // The context of route `routeNumber`, once the incremental state holds `text`: similarities
+  // attached, embedding on demand (from the state while it still holds this route's text, else embedOne).
+  function contextOf(state: IncrementalEmbedding, routeNumber: number, text: string, tokenIds: readonly number[], step: number): RoutingContext {
     stateRoute = routeNumber;
     const similarities = state.similarities();
     let embedding: Float32Array | undefined = embedOne === null ? state.embedding() : undefined;
@@ -103,6 +105,22 @@ export function createRouter(options: RouterOptions): Router {
     };
     attachSimilarities(context, profiles, similarities);
     return context;
+  }
+
+  function incrementalContext(state: IncrementalEmbedding, routeNumber: number, text: string, tokenIds: readonly number[], step: number): RoutingContext | Promise<RoutingContext> {
+    if (queued) {
+      return inOrder(async () => {
+        await state.update(text);
+        return contextOf(state, routeNumber, text, tokenIds, step);
+      });
+    }
+    const updated = state.update(text);
+    if (typeof updated === 'string') return contextOf(state, routeNumber, text, tokenIds, step);
+    queued = true;
+    return inOrder(async () => {
+      await updated;
+      return contextOf(state, routeNumber, text, tokenIds, step);
+    });
   }
 
   const router: Router = {
@@ -125,8 +143,8 @@ export function createRouter(options: RouterOptions): Router {
       if (lastMix !== null && !shouldRoute(schedule, step)) return null;
       const windowed = windowContext(text, tokenIds, window?.tokens, window?.decode);
       const routeNumber = ++routes;
-      const context =
-        incremental !== null ? await inOrder(() => incrementalContext(incremental, routeNumber, windowed, tokenIds, step)) : await embedContext(windowed, tokenIds, step);
+      const pending = incremental !== null ? incrementalContext(incremental, routeNumber, windowed, tokenIds, step) : embedContext(windowed, tokenIds, step);
+      const context = pending instanceof Promise ? await pending : pending;
       const input: RouteInput = { context, profiles, adapters };
       const mix = strategy.doRoute(input);
       if (mix.weights.length !== adapters.length) {
