@@ -13,7 +13,7 @@ export { ANSWER_SLACK_TOKENS, answerTokenBudget } from './answer-budget.js';
 export { RESULTS_FILE, RUN_FILE, openResultsLog, parseResultsLog, type ResultsLog, type RunIdentity } from './results-log.js';
 export { renderJson, renderMarkdown, renderTable, runLabel, summarize, type CellResult, type EvalReport, type RunAverage } from './report.js';
 export { renderSvgChart, type ChartOptions } from './svg-chart.js';
-export { buildSuiteProfiles, evenlySpaced, taskForAdapter, type SuiteProfileOptions, type SuiteProfiles } from './suite-profiles.js';
+export { buildSuiteProfiles, DEFAULT_SUITE_BANK_SIZE, evenlySpaced, taskForAdapter, type SuiteProfileOptions, type SuiteProfiles } from './suite-profiles.js';
 export { measureRoutingAccuracy, renderRoutingTable, type RoutingAccuracy, type RoutingAccuracyOptions } from './routing-accuracy.js';
 export { DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, runBench, withoutEos, type BenchOptions, type BenchReport, type BenchRun } from './bench.js';
 export { benchJson, benchSvg, benchTable } from './bench-report.js';

@@ -1,8 +1,9 @@
 // Tests buildSuiteProfiles: by default the hashing embedder is fitted over every adapter's training
 // texts (the same fit as fitting by hand) and returned with profiles made by it; an explicit
-// embedder is used as given; an adapter without training data is refused.
+// embedder is used as given; each profile keeps an example bank (so `knn` can route on the suite)
+// unless bankSize is 0; an adapter without training data is refused.
 
-import { createHashingEmbedder, fitHashingEmbedder, sameEmbedderRef } from '@lora-tle/router';
+import { createHashingEmbedder, createRouter, fitHashingEmbedder, sameEmbedderRef } from '@lora-tle/router';
 import { describe, expect, it } from 'vitest';
 import type { EvalSuite } from './suite.js';
 import { buildSuiteProfiles } from './suite-profiles.js';
@@ -30,6 +31,19 @@ describe('buildSuiteProfiles', () => {
     expect(embedder).toBe(unfitted);
     expect(profiles[0]!.embedder.settings['fit']).toBeUndefined();
     expect(profiles[0]!.count).toBe(2);
+  });
+
+  it('keeps an example bank per profile by default, so knn routes on the suite; bankSize 0 keeps none', async () => {
+    const { embedder, profiles } = await buildSuiteProfiles({ suite: SUITE, adapters: ['code', 'math'] });
+    expect(profiles.map((profile) => profile.bank?.length)).toEqual([1, 2]); // min(64, texts)
+    const [mathExample] = await embedder.embed([SUITE.tasks[0]!.trainTexts[1]!]);
+    expect(Array.from(profiles[1]!.bank![1]!)).toEqual(Array.from(mathExample!));
+    const router = createRouter({ embedder, profiles, adapters: ['code', 'math'], strategy: 'knn:2', schedule: 'prompt' });
+    const mix = await router.route({ text: 'Question: 4 + 1?\nAnswer:', tokenIds: [], step: 0 });
+    expect(Array.from(mix!.weights)).toEqual([0, 1]); // both math examples are the 2 nearest
+    await router.dispose();
+    const bare = await buildSuiteProfiles({ suite: SUITE, adapters: ['math'], bankSize: 0 });
+    expect(bare.profiles[0]!.bank).toBeUndefined();
   });
 
   it('refuses an adapter with no training data', async () => {

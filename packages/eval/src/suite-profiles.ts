@@ -3,6 +3,8 @@
 // a task by name (`math` ↔ math), by kind (`math` ↔ gsm8k) or by the task's original dataset name
 // (`gsm8k` ↔ math). By default the hashing embedder is fitted over all adapters' training texts
 // (@lora-tle/router buildFittedProfiles) and returned with the profiles: route with that embedder.
+// Each profile also keeps an example bank (64 by default, as `lora-tle profile`), so every strategy,
+// `knn` included, can be evaluated on the suite.
 // Not persistence (the adapter store) and not routing (the router).
 
 import { buildFittedProfiles, buildProfile } from '@lora-tle/router';
@@ -36,6 +38,8 @@ export interface SuiteProfileOptions {
   embedder?: Embedder | 'hashing';
   /** Training texts averaged (and fitted on) per adapter at most (default 1500). */
   maxTrainTexts?: number;
+  /** Example embeddings kept per profile for the `knn` strategy (default 64; 0 = none). */
+  bankSize?: number;
 }
 
 export interface SuiteProfiles {
@@ -44,7 +48,15 @@ export interface SuiteProfiles {
   profiles: TaskProfile[]; // pack order
 }
 
-export async function buildSuiteProfiles({ suite, adapters, embedder = 'hashing', maxTrainTexts = 1500 }: SuiteProfileOptions): Promise<SuiteProfiles> {
+export const DEFAULT_SUITE_BANK_SIZE = 64;
+
+export async function buildSuiteProfiles({
+  suite,
+  adapters,
+  embedder = 'hashing',
+  maxTrainTexts = 1500,
+  bankSize = DEFAULT_SUITE_BANK_SIZE,
+}: SuiteProfileOptions): Promise<SuiteProfiles> {
   const textsByAdapter: Record<string, string[]> = {};
   for (const adapter of adapters) {
     const task = taskForAdapter(adapter, suite.tasks);
@@ -57,8 +69,8 @@ export async function buildSuiteProfiles({ suite, adapters, embedder = 'hashing'
     }
     textsByAdapter[adapter] = evenlySpaced(task.trainTexts, maxTrainTexts);
   }
-  if (embedder === 'hashing') return buildFittedProfiles({ textsByAdapter });
+  if (embedder === 'hashing') return buildFittedProfiles({ textsByAdapter, bankSize });
   const profiles: TaskProfile[] = [];
-  for (const adapter of adapters) profiles.push(await buildProfile({ adapter, embedder, texts: textsByAdapter[adapter] as string[] }));
+  for (const adapter of adapters) profiles.push(await buildProfile({ adapter, embedder, texts: textsByAdapter[adapter] as string[], bankSize }));
   return { embedder, profiles };
 }
