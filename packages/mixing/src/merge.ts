@@ -157,20 +157,23 @@ export function prepareModuleMerge(
       const r = modules[0]!.rank; // equal ranks, checked
       const a = new Float64Array(r * inFeatures); // (r, in)
       const b = new Float64Array(outFeatures * r); // (out, r)
-      modules.forEach((module, i) => {
+      for (let i = 0; i < modules.length; i++) {
         const k = coefficients[i]!;
-        const aScale = effective === 'linear' ? signedSqrt(k) : k;
-        const bScale = effective === 'linear' ? Math.sqrt(Math.abs(k)) : 1;
-        for (let j = 0; j < a.length; j++) a[j]! += aScale * module.a[j]!;
-        for (let j = 0; j < b.length; j++) b[j]! += bScale * module.b[j]!;
-      });
-      return result(r, Float32Array.from(a), Float32Array.from(b));
+        addScaled(a, modules[i]!.a, effective === 'linear' ? signedSqrt(k) : k);
+        addScaled(b, modules[i]!.b, effective === 'linear' ? Math.sqrt(Math.abs(k)) : 1);
+      }
+      return result(r, new Float32Array(a), new Float32Array(b));
     }
 
     const terms = modules.map((module, i) => ({ a: module.a, b: module.b, rank: module.rank, coefficient: coefficients[i]! }));
     const { a, b } = truncatedSvdOfSum(terms, inFeatures, outFeatures, newRank, clamp);
     return result(newRank, a, b);
   };
+}
+
+/** target += scale · source, element-wise (one small monomorphic loop: the per-token merge's hot path). */
+function addScaled(target: Float64Array, source: Float32Array, scale: number): void {
+  for (let j = 0; j < target.length; j++) target[j]! += scale * source[j]!;
 }
 
 function defaultRank(modules: readonly LoraModuleWeights[], combination: OfflineCombination): number {
