@@ -1,27 +1,31 @@
 // Per-step cost of model packs in bare onnxruntime-node: the same decode loop (a prefill, then one
-// token per step with the cache fed back) run through InferenceSession.run with feeds built here,
-// no lora-tle backend or engine (only backend-core's pure feed-array and IO-name helpers). Variants run in alternating order round after round in one
-// process, so their ratio holds on a noisy machine. With --io-only, a variant whose graph has the
-// first pack's inputs and outputs and no model in between (each present = past plus one
-// position; logits a constant): what one run costs the onnxruntime-node binding alone. The numbers
-// in docs/results.md ("Where a token-level token goes now") come from this script.
+// token per step with the cache fed back) run through InferenceSession.run with the feeds of
+// bare-feeds.ts, no lora-tle backend or engine. Variants run in alternating order round after round
+// in one process, so their ratio holds on a noisy machine. With --io-only, a variant whose graph has
+// the first pack's inputs and outputs and no model in between (each present = past plus one
+// position; logits a constant): what one run costs the onnxruntime-node binding alone. With
+// --recompute, every step instead runs the whole sequence so far with no cache (the forward of the
+// naive paper loop). The numbers in docs/results.md ("Where a token-level token goes now") come
+// from this script.
 //
-//   npx tsx tools/bench-step/bare-steps.ts <pack dir> [<pack dir> ...] [--io-only]
+//   npx tsx tools/bench-step/bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute]
 //       [--rounds 30] [--steps 100] [--prompt-tokens 40] [--threads 1]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { pastInputNames, presentOutputNames, stepFeedArrays, stepOutputNames } from '@lora-tle/backend-core';
+import { InferenceSession } from 'onnxruntime-node';
+import { pastInputNames, presentOutputNames, stepOutputNames } from '@lora-tle/backend-core';
 import type { PackManifest } from '@lora-tle/spec';
 import { ElementType, GraphBuilder, int } from '../../packages/graph/src/onnx-builder.js';
+import { bareStepFeeds } from './bare-feeds.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     'io-only': { type: 'boolean', default: false },
+    recompute: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '30' },
     steps: { type: 'string', default: '100' },
     'prompt-tokens': { type: 'string', default: '40' },
@@ -29,13 +33,14 @@ const { values, positionals } = parseArgs({
   },
 });
 if (positionals.length === 0) {
-  console.error('usage: bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--rounds n] [--steps n] [--prompt-tokens n] [--threads n]');
+  console.error('usage: bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute] [--rounds n] [--steps n] [--prompt-tokens n] [--threads n]');
   process.exit(2);
 }
 const rounds = Number(values.rounds);
 const steps = Number(values.steps);
 const promptTokens = Number(values['prompt-tokens']);
 const threads = Number(values.threads);
+const recompute = values.recompute === true;
 
 interface Variant {
   label: string;
@@ -87,33 +92,17 @@ if (values['io-only']) {
   variants.push({ label: `io-only (${first.label})`, pack: first.pack, session: await InferenceSession.create(path, sessionOptions) });
 }
 
-/** Feeds of one step on a past of `past` positions (batch 1, all positions real, mixture a = b = 1/N). */
-function feeds(variant: Variant, tokens: number, past: number, cache: InferenceSession.OnnxValueMapType | null): Record<string, Tensor> {
-  const { pack } = variant;
-  const N = pack.adapters.length;
-  const mix = [{ a: new Float32Array(N).fill(1 / N), b: new Float32Array(N).fill(1) }];
-  const inputIds = Int32Array.from({ length: tokens }, (_, t) => 5 + t);
-  const result: Record<string, Tensor> = {};
-  // without a cache, stepFeedArrays adds empty past feeds; with one, the presents of the last step replace them
-  const arrays = stepFeedArrays(pack, { inputIds, batchSize: 1, sequenceLength: tokens, mix, cache: null, logits: 'last' }, past);
-  for (const [name, feed] of Object.entries(arrays)) result[name] = new Tensor(feed.type, feed.data, feed.dims);
-  if (cache !== null) {
-    const presents = presentOutputNames(pack);
-    pastInputNames(pack).forEach((names, layer) => {
-      result[names.key] = cache[presents[layer]!.key] as Tensor;
-      result[names.value] = cache[presents[layer]!.value] as Tensor;
-    });
-  }
-  return result;
-}
-
 /** Prefill, then `steps` one-token steps; returns [wall, CPU] ms per decode step. */
 async function decodeLoop(variant: Variant): Promise<[number, number]> {
   const fetches = stepOutputNames(variant.pack, false);
-  let cache = await variant.session.run(feeds(variant, promptTokens, 0, null), fetches);
+  let cache = await variant.session.run(bareStepFeeds(variant.pack, promptTokens, 0, null), fetches);
   const cpuAtStart = process.cpuUsage();
   const startedAt = performance.now();
-  for (let step = 0; step < steps; step++) cache = await variant.session.run(feeds(variant, 1, promptTokens + step, cache), fetches);
+  for (let step = 0; step < steps; step++) {
+    cache = recompute
+      ? await variant.session.run(bareStepFeeds(variant.pack, promptTokens + step + 1, 0, null), fetches) // whole sequence, no cache
+      : await variant.session.run(bareStepFeeds(variant.pack, 1, promptTokens + step, cache), fetches);
+  }
   const cpu = process.cpuUsage(cpuAtStart);
   return [(performance.now() - startedAt) / steps, (cpu.user + cpu.system) / 1000 / steps];
 }
@@ -136,7 +125,8 @@ const median = (numbers: readonly number[]): number => {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
-console.log(`bare onnxruntime-node decode steps: ${promptTokens}-token prefill, then ${steps} steps; median of ${rounds} alternating rounds; ${threads} thread(s)`);
+const kind = recompute ? 'recompute steps (the whole sequence, no cache)' : 'decode steps';
+console.log(`bare onnxruntime-node ${kind}: ${promptTokens}-token prefill, then ${steps} steps; median of ${rounds} alternating rounds; ${threads} thread(s)`);
 console.log('variant'.padEnd(48), 'wall ms/step', ' CPU ms/step', '  × first (wall, CPU)');
 variants.forEach((variant, index) => {
   const w = median(wall[index]!);
