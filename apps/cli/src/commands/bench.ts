@@ -19,7 +19,7 @@ import { embeddedFixtureDir, repositoryPath } from '../embedded-default.js';
 import { parsePositiveInteger } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
-import { embedderFromFlag, openPack, parseList } from './eval.js';
+import { EMBEDDER_FLAG_HELP, embedderFromFlag, openPack, parseList } from './eval.js';
 
 interface BenchFlags {
   pack?: string;
@@ -148,7 +148,7 @@ export const benchCommand: CliCommand = {
       .option('--threads <n>', 'onnxruntime intra-op threads, and torch threads for --python (default: their choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--prompt <text>', 'the prompt (default: a math word problem)')
       .option('--strategy <spec>', 'routing strategy', 'paper')
-      .option('--embedder <name>', "hashing, hidden (the pack's base model: its pooled hidden state), or transformers:<local model dir>", 'hashing')
+      .option('--embedder <name>', EMBEDDER_FLAG_HELP, 'hashing')
       .option('--python', 'also run tools/original-loop/original_loop.py (transformers + PEFT) on the fixture')
       .option('--python-fixture <dir>', 'checkpoint + adapters/ + data/ for --python (default: the tiny-tle fixture)')
       .option('--python-bin <path>', 'Python interpreter for --python', 'python3')

@@ -85,6 +85,17 @@ describe.skipIf(!hasFixtureData)('lora-tle eval', () => {
     expect(parsed.accuracy).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('routes with knn (the suite profiles keep example banks) and with the unfitted hashing embedder', async () => {
+    for (const flags of [['--strategy', 'knn'], ['--embedder', 'hashing:unfitted']]) {
+      const result = await cli('eval', '--routing-only', '--limit', '20', '--json', ...flags);
+      expect(result.stderr).not.toContain('[E_');
+      expect(result.code).toBe(0);
+      const parsed = JSON.parse(result.stdout) as { accuracy: number; confusion: number[][] };
+      expect(parsed.confusion.flat().reduce((a, b) => a + b, 0)).toBe(80);
+      expect(parsed.accuracy).toBeGreaterThanOrEqual(0.95); // tiny-tle's tasks separate under both
+    }
+  });
+
   it('names a --data suite after its directory', async () => {
     const dataDir = join(root, 'my-suite');
     for (const task of ['math', 'science', 'code', 'reading']) {

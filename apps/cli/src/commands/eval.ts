@@ -17,7 +17,7 @@ import {
   openResultsLog, planRuns, plannedItems, renderJson, renderMarkdown, renderRoutingTable, renderSvgChart, renderTable, resultKey,
   runEvaluation, summarize, type EvalSuite,
 } from '@lora-tle/eval';
-import { createRouter, createTransformersEmbedder, type Router } from '@lora-tle/router';
+import { createHashingEmbedder, createRouter, createTransformersEmbedder, type Router } from '@lora-tle/router';
 import { LoraTleError, type BackendSession, type Embedder } from '@lora-tle/spec';
 import { loadTokenizerFromDir, type TextTokenizer } from '@lora-tle/tokenizer';
 import { embeddedFixtureDir, ensureEmbeddedDefault } from '../embedded-default.js';
@@ -28,14 +28,19 @@ import type { CliCommand } from './command.js';
 
 // ---- shared with bench ----
 
+export const EMBEDDER_FLAG_HELP =
+  "hashing (fitted over the adapters' train splits), hashing:unfitted, hidden (the pack's base model: its pooled hidden state), or transformers:<local model dir>";
+
 /**
- * `hashing` (default: buildSuiteProfiles fits it over all adapters' train splits) or
- * `transformers:<local model dir>` (e.g. all-MiniLM-L6-v2 in transformers.js layout).
+ * The embedder an --embedder name stands for: `hashing` (buildSuiteProfiles fits it over all
+ * adapters' train splits), `hashing:unfitted` (the same features without the fit's weights),
+ * `transformers:<local model dir>` (e.g. all-MiniLM-L6-v2 in transformers.js layout) or `hidden`,
+ * which runs the opened pack's base model, so it needs the pack.
  */
-/** The embedder an --embedder name stands for; `hidden` runs the opened pack's base model, so it needs the pack. */
 export async function embedderFromFlag(name: string, opened?: OpenedPack): Promise<Embedder | 'hashing'> {
   if (name.startsWith('transformers:')) return createTransformersEmbedder({ modelDir: name.slice('transformers:'.length) });
   if (name === 'hashing') return 'hashing';
+  if (name === 'hashing:unfitted') return createHashingEmbedder();
   return createEmbedderByName(name, opened);
 }
 
@@ -216,7 +221,7 @@ export const evalCommand: CliCommand = {
       .option('--kv <list>', 'KV policies for token/every:k modes: reuse,recompute', (value) => parseList('--kv', value) as KvPolicy[], ['reuse', 'recompute'] as KvPolicy[])
       .option('--tasks <list>', 'only these tasks of the suite', (value) => parseList('--tasks', value))
       .option('--strategy <spec>', 'routing strategy: paper, softmax[:T], top-k:<k>, knn, …', 'paper')
-      .option('--embedder <name>', "hashing, hidden (the pack's base model: its pooled hidden state), or transformers:<local model dir>", 'hashing')
+      .option('--embedder <name>', EMBEDDER_FLAG_HELP, 'hashing')
       .option('--limit <n>', 'first n items of each task (quick runs)', (value) => parsePositiveInteger('--limit', value))
       .option('--threads <n>', 'onnxruntime intra-op threads (default: its choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--batch <n>', 'prompts per engine batch', (value) => parsePositiveInteger('--batch', value), 8)
