@@ -49,7 +49,10 @@ export class StopStringStream {
   private advanceTo(target: string, stopped: boolean): TextUpdate {
     // Decoding is prefix-stable except for held-back bytes; if a tokenizer ever rewrites text
     // already emitted, the stream cannot take it back, so only the new suffix is sent.
-    const delta = target.startsWith(this.emitted) ? target.slice(this.emitted.length) : target.slice(Math.min(this.emitted.length, target.length));
+    // substring + === rather than startsWith, which is O(length) character by character on the
+    // concatenated (cons) strings decoding builds: this runs once per generated token
+    const extendsEmitted = target.length >= this.emitted.length && target.substring(0, this.emitted.length) === this.emitted;
+    const delta = extendsEmitted ? target.slice(this.emitted.length) : target.slice(Math.min(this.emitted.length, target.length));
     if (target.length >= this.emitted.length || stopped) this.emitted = target;
     return { delta, stopped, text: this.emitted };
   }

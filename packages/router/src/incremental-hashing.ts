@@ -172,7 +172,9 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
 
   return {
     update(text) {
-      const appended = raw.length > 0 && text.length >= raw.length && text.startsWith(raw) ? normalizeAppended(text.slice(raw.length)) : null;
+      // substring + === rather than startsWith: V8's startsWith compares a context built by
+      // concatenation (a cons string) character by character, O(context) µs per routed token
+      const appended = raw.length > 0 && text.length >= raw.length && text.substring(0, raw.length) === raw ? normalizeAppended(text.slice(raw.length)) : null;
       const next = appended ?? normalizeHashingText(text, lowercase, foldDigits);
       if (appended === null) rawHasSigma = text.includes('Σ'); // else: neither part had one
       raw = text;
