@@ -44,7 +44,7 @@ export function paperWeights(similarities: ArrayLike<number>, boost: number = PA
   requireFinite(similarities, 'paper weights');
   let best = 0;
   for (let i = 1; i < similarities.length; i++) if (similarities[i]! > similarities[best]!) best = i;
-  const boosted = Float64Array.from(similarities as ArrayLike<number>);
+  const boosted = new Float64Array(similarities as ArrayLike<number>); // (the constructor's copy, not the iterator of .from)
   boosted[best]! *= boost;
   return softmax(boosted);
 }

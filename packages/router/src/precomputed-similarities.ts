@@ -1,25 +1,35 @@
-// Similarities the Router already knows for a RoutingContext (the incremental hashing path keeps
-// u·p_i up to date), attached to that context object so that profileSimilarities can return them
-// instead of recomputing cosines over the D-dim embedding. Keyed by the context object and checked
-// against the profiles array, so a strategy called with other profiles or a copied context simply
-// recomputes. Not a cache across steps: the Router attaches fresh values to each step's context.
+// A RoutingContext whose similarities the Router already knows (the incremental hashing path keeps
+// u·p_i up to date), so that profileSimilarities can return them instead of recomputing cosines
+// over the D-dim embedding. The similarities belong to this context object and its profiles array:
+// a strategy called with other profiles, or with a copied context (a plain object), recomputes.
+// The embedding is made on first read, since the similarity strategies never read it. A class
+// rather than a WeakMap side table: one routed token makes one context, and a WeakMap entry per
+// token is an ephemeron the garbage collector has to trace. Not a cache across steps.
 
 import type { RoutingContext, TaskProfile } from '@lora-tle/spec';
 
-interface Attached {
-  profiles: readonly TaskProfile[];
-  similarities: Float32Array; // (N,)
+export class PrecomputedContext implements RoutingContext {
+  private made: Float32Array | undefined;
+
+  constructor(
+    readonly text: string,
+    readonly tokenIds: readonly number[],
+    readonly step: number,
+    /** The profiles `similarities` were taken against (compared by identity). */
+    readonly profiles: readonly TaskProfile[],
+    /** Cosine of this context's embedding to each profile's mean (N,). */
+    readonly similarities: Float32Array,
+    /** Makes the embedding when a strategy first reads it; or the embedding itself. */
+    private readonly makeEmbedding: (() => Float32Array) | Float32Array,
+  ) {}
+
+  get embedding(): Float32Array {
+    if (this.made === undefined) this.made = typeof this.makeEmbedding === 'function' ? this.makeEmbedding() : this.makeEmbedding;
+    return this.made;
+  }
 }
 
-const attached = new WeakMap<RoutingContext, Attached>();
-
-/** Record that `similarities` (N,) are the cosines of `context.embedding` to `profiles`' means. */
-export function attachSimilarities(context: RoutingContext, profiles: readonly TaskProfile[], similarities: Float32Array): void {
-  attached.set(context, { profiles, similarities });
-}
-
-/** The attached similarities for exactly this context and profiles array, else undefined. A copy: callers may modify it. */
+/** The known similarities of `context` to exactly this profiles array, else undefined. A copy: callers may modify it. */
 export function attachedSimilarities(context: RoutingContext, profiles: readonly TaskProfile[]): Float32Array | undefined {
-  const entry = attached.get(context);
-  return entry !== undefined && entry.profiles === profiles ? entry.similarities.slice() : undefined;
+  return context instanceof PrecomputedContext && context.profiles === profiles ? context.similarities.slice() : undefined;
 }

@@ -11,7 +11,7 @@ import { LoraTleError } from '@lora-tle/spec';
 import type { AdapterMix, Embedder, RouteInput, RoutingContext, RoutingSchedule, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
 import type { HashingEmbedder } from './hashing-embedder.js';
 import type { IncrementalEmbedder, IncrementalEmbedding } from './incremental-embedding.js';
-import { attachSimilarities } from './precomputed-similarities.js';
+import { PrecomputedContext } from './precomputed-similarities.js';
 import { windowContext, type ContextWindow } from './context-window.js';
 import { parseSchedule, shouldRoute } from './routing-schedule.js';
 import { createStrategyRegistry, type StrategyRegistry } from './strategy-registry.js';
@@ -93,18 +93,8 @@ export function createRouter(options: RouterOptions): Router {
   function contextOf(state: IncrementalEmbedding, routeNumber: number, text: string, tokenIds: readonly number[], step: number): RoutingContext {
     stateRoute = routeNumber;
     const similarities = state.similarities();
-    let embedding: Float32Array | undefined = embedOne === null ? state.embedding() : undefined;
-    const context: RoutingContext = {
-      text,
-      tokenIds,
-      step,
-      get embedding() {
-        embedding ??= stateRoute === routeNumber ? state.embedding() : embedOne!(text);
-        return embedding;
-      },
-    };
-    attachSimilarities(context, profiles, similarities);
-    return context;
+    const embedding = embedOne === null ? state.embedding() : () => (stateRoute === routeNumber ? state.embedding() : embedOne(text));
+    return new PrecomputedContext(text, tokenIds, step, profiles, similarities, embedding);
   }
 
   function incrementalContext(state: IncrementalEmbedding, routeNumber: number, text: string, tokenIds: readonly number[], step: number): RoutingContext | Promise<RoutingContext> {
