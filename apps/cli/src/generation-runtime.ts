@@ -42,7 +42,7 @@ export function createEmbedderByName(name: string, model?: EmbeddingModel): Embe
     if (model === undefined) throw new LoraTleError('E_EMBEDDER', 'the hidden embedder runs a model pack: pass --pack <dir>, or leave it out for the embedded tiny-tle pack');
     return createSessionHiddenEmbedder(model.session, engineTokenizerFrom(model.tokenizer));
   }
-  throw new LoraTleError('E_EMBEDDER', `unknown embedder "${name}"; use hashing (the default) or hidden (eval and bench also take transformers:<dir>)`);
+  throw new LoraTleError('E_EMBEDDER', `unknown embedder "${name}"; use hashing (the default) or hidden (eval and bench also take hashing:unfitted and transformers:<dir>)`);
 }
 
 /**

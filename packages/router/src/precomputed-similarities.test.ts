@@ -7,7 +7,7 @@ import { cosineSimilarities } from '@lora-tle/mixing';
 import type { RouteInput, RoutingStrategy } from '@lora-tle/spec';
 import { describe, expect, it } from 'vitest';
 import { fitHashingEmbedder } from './hashing-embedder.js';
-import { attachedSimilarities, PrecomputedContext } from './precomputed-similarities.js';
+import { PrecomputedContext } from './precomputed-similarities.js';
 import { createRouter } from './router.js';
 import { profileSimilarities } from './similarity-strategies.js';
 import { buildProfile } from './task-profile.js';
@@ -38,18 +38,18 @@ describe('the routed context', () => {
 
     const embedding = embedder.embedOne(text);
     const cosines = cosineSimilarities(embedding, profiles.map((profile) => profile.mean));
-    const known = attachedSimilarities(context, input.profiles)!;
+    const known = PrecomputedContext.similaritiesOf(context, input.profiles)!;
     known.forEach((value, i) => expect(value).toBeCloseTo(cosines[i]!, 5));
     known[0] = 42; // a copy: the next caller still gets the true value
-    expect(attachedSimilarities(context, input.profiles)![0]).toBeCloseTo(cosines[0]!, 5);
-    expect(attachedSimilarities(context, [...input.profiles])).toBeUndefined();
+    expect(PrecomputedContext.similaritiesOf(context, input.profiles)![0]).toBeCloseTo(cosines[0]!, 5);
+    expect(PrecomputedContext.similaritiesOf(context, [...input.profiles])).toBeUndefined();
 
     const copy = { ...context };
     expect(copy.text).toBe(text);
     expect(copy.tokenIds).toEqual([1, 2, 3]);
     expect(copy.step).toBe(0);
     Array.from(copy.embedding).forEach((value, i) => expect(value).toBeCloseTo(embedding[i]!, 6));
-    expect(attachedSimilarities(copy, input.profiles)).toBeUndefined();
+    expect(PrecomputedContext.similaritiesOf(copy, input.profiles)).toBeUndefined();
     // a strategy given a copy with another embedding gets that embedding's cosines
     const other = embedder.embedOne('Passage: The storm came. Question: What came?');
     const recomputed = profileSimilarities({ ...input, context: { ...context, embedding: other } });

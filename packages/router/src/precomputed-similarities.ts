@@ -48,8 +48,3 @@ export class PrecomputedContext implements RoutingContext {
     return context instanceof PrecomputedContext && context.#profiles === profiles ? context.#similarities.slice() : undefined;
   }
 }
-
-/** PrecomputedContext.similaritiesOf: the known similarities, or undefined for any other context. */
-export function attachedSimilarities(context: RoutingContext, profiles: readonly TaskProfile[]): Float32Array | undefined {
-  return PrecomputedContext.similaritiesOf(context, profiles);
-}

@@ -5,7 +5,7 @@
 import { cosineSimilarities, paperWeights, softmax, topK } from '@lora-tle/mixing';
 import { LoraTleError } from '@lora-tle/spec';
 import type { RouteInput, RoutingStrategy } from '@lora-tle/spec';
-import { attachedSimilarities } from './precomputed-similarities.js';
+import { PrecomputedContext } from './precomputed-similarities.js';
 
 /**
  * Cosine similarity of the context to each profile mean → (N,), in `input.adapters` order. Uses the
@@ -15,7 +15,7 @@ export function profileSimilarities(input: RouteInput): Float32Array {
   if (input.profiles.length !== input.adapters.length) {
     throw new LoraTleError('E_PROFILE_MISSING', `routing needs one profile per adapter: ${input.adapters.length} adapters, ${input.profiles.length} profiles`);
   }
-  return attachedSimilarities(input.context, input.profiles) ?? cosineSimilarities(input.context.embedding, input.profiles.map((profile) => profile.mean));
+  return PrecomputedContext.similaritiesOf(input.context, input.profiles) ?? cosineSimilarities(input.context.embedding, input.profiles.map((profile) => profile.mean));
 }
 
 /** The paper's rule: cosine similarities, the largest multiplied by 4, softmax. */
