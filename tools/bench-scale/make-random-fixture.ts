@@ -3,15 +3,15 @@
 // stand-in for measuring how the `lora-tle bench` ratios change with model size (docs/results.md).
 // Speed does not depend on the weights being trained; its text is noise. Not a fixture for accuracy.
 //
-//   npx tsx tools/bench-scale/make-random-fixture.ts <out dir> [hidden 512] [layers 8] [intermediate 1536]
+//   npx tsx tools/bench-scale/make-random-fixture.ts <out dir> [hidden 512] [layers 8] [intermediate 1536] [max positions 1024]
 
 import { resolve } from 'node:path';
 import { LLAMA_LINEAR_MODULES } from '@lora-tle/spec';
 import { writeSyntheticFixture } from '../../apps/cli/src/synthetic-fixture.js';
 
-const [out, hidden = '512', layers = '8', intermediate = '1536'] = process.argv.slice(2);
+const [out, hidden = '512', layers = '8', intermediate = '1536', maxPositions = '1024'] = process.argv.slice(2);
 if (out === undefined) {
-  console.error('usage: make-random-fixture.ts <out dir> [hidden] [layers] [intermediate]');
+  console.error('usage: make-random-fixture.ts <out dir> [hidden] [layers] [intermediate] [max positions]');
   process.exit(2);
 }
 const hiddenSize = Number(hidden);
@@ -30,7 +30,7 @@ const target = await writeSyntheticFixture(resolve(repository, 'fixtures/tiny-tl
     numHeads,
     numKvHeads: numHeads / 2,
     headDim,
-    maxPositionEmbeddings: 1024,
+    maxPositionEmbeddings: Number(maxPositions),
   },
   dataLines: 300,
   adapterRank: 8,
