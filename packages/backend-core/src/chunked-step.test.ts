@@ -65,6 +65,13 @@ describe('stepInChunks', () => {
     expect(Array.from(output.hidden!)).toEqual([4, 4]); // mean of 1..7
   });
 
+  it('keepCache false reaches only the last run: the runs before it pass their caches on', async () => {
+    const calls: { input: StepInput; past: number }[] = [];
+    const input: StepInput = { inputIds: Int32Array.of(1, 2, 3, 4, 5, 6, 7), batchSize: 1, sequenceLength: 7, mix: [mixRow(1)], cache: null, keepCache: false };
+    await stepInChunks(input, 0, { vocabSize: V, hiddenSize: H, maxTokensPerRun: 3 }, fakeRun(calls, []));
+    expect(calls.map((call) => call.input.keepCache)).toEqual([undefined, undefined, false]);
+  });
+
   it("a left-padded batch: mask columns past + end per run, 'last' logits, hidden over real tokens only", async () => {
     const calls: { input: StepInput; past: number }[] = [];
     // rows: [9, 1, 2, 3] all real; [0, 0, 5, 7] two pads

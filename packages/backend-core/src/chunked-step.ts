@@ -74,6 +74,7 @@ export async function stepInChunks(
         cache,
         logits: wantAll ? 'all' : 'last',
         ...(input.hidden ? { hidden: true } : {}),
+        ...(input.keepCache === false && end === T ? { keepCache: false } : {}), // the chunks before need theirs
         ...(input.positionIds ? { positionIds: columns(input.positionIds, B, T, start, end) } : {}),
         ...(input.attentionMask ? { attentionMask: columns(input.attentionMask, B, past + T, 0, past + end) } : {}),
       };

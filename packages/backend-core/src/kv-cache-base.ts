@@ -1,11 +1,12 @@
 // The bookkeeping half of a backend's KV cache: the present.{i}.key/value tensors of the last step,
-// fed back as past_key_values.{i}.* of the next; which session made it, how long it is, and
-// whether it was disposed or consumed. Generic over the runtime's tensor type (anything with
+// fed back as past_key_values.{i}.* of the next, or the session's own KvBuffers; which session made
+// it, how long it is, and whether it was disposed or consumed. Generic over the runtime's tensor type (anything with
 // dispose()). Not tensor creation or placement (each backend's session does that).
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { KvCache, PackManifest } from '@lora-tle/spec';
-import { pastInputNames, presentOutputNames } from './pack-io-names.js';
+import type { KvBuffers } from './kv-buffers.js';
+import { appendedOutputNames, pastInputNames, presentOutputNames } from './pack-io-names.js';
 
 export interface DisposableTensor {
   dispose(): void;
@@ -22,6 +23,8 @@ export abstract class BackendKvCache<Tensor extends DisposableTensor> implements
     private readonly values: Tensor[],
     /** The session that made it: a cache from another session is refused. */
     readonly owner: object,
+    /** The arrays holding it when the session keeps the cache itself (kv-buffers.ts); then keys and values are empty. */
+    private readonly buffers: KvBuffers | null = null,
   ) {}
 
   get isDisposed(): boolean {
@@ -34,6 +37,12 @@ export abstract class BackendKvCache<Tensor extends DisposableTensor> implements
       throw new LoraTleError('E_BACKEND_DISPOSED', 'this KV cache was disposed or already consumed by a step; pass the cache returned by the latest doStep');
     }
     return { keys: this.keys, values: this.values };
+  }
+
+  /** The arrays of a cache the session keeps itself, null for one held as present.* tensors; throws when disposed. */
+  ownBuffers(): KvBuffers | null {
+    this.tensors();
+    return this.buffers;
   }
 
   /** The past_key_values.{i}.* feeds of the next step, by input name; throws when disposed. */
@@ -63,4 +72,12 @@ export function presentTensors<Tensor>(pack: PackManifest, outputs: Readonly<Rec
     values.push(outputs[names.value] as Tensor);
   }
   return { keys, values };
+}
+
+/** Disposes the appended.{i}.* outputs of a run that fetched every output but keeps its cache as present.* (WebGPU). */
+export function disposeAppended(pack: PackManifest, outputs: Readonly<Record<string, unknown>>): void {
+  for (const names of appendedOutputNames(pack) ?? []) {
+    (outputs[names.key] as DisposableTensor | undefined)?.dispose();
+    (outputs[names.value] as DisposableTensor | undefined)?.dispose();
+  }
 }

@@ -1,7 +1,9 @@
 // The graph input/output names of one pack, per layer: pack.json io holds templates such as
 // 'past_key_values.{i}.key'; these functions fill them in, once per manifest object (a manifest
-// is not changed after loading; every decode step asks again). Not the feed values (feed-arrays.ts).
+// is not changed after loading; every decode step asks again), and what a step fetches. Not the
+// feed values (feed-arrays.ts).
 
+import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest } from '@lora-tle/spec';
 
 export interface LayerNames {
@@ -13,7 +15,11 @@ export const layerName = (template: string, layer: number): string => template.r
 
 const pastNames = new WeakMap<PackManifest, readonly LayerNames[]>();
 const presentNames = new WeakMap<PackManifest, readonly LayerNames[]>();
-const outputNames = new WeakMap<PackManifest, { withHidden: readonly string[]; withoutHidden: readonly string[] }>();
+const appendedNames = new WeakMap<PackManifest, readonly LayerNames[]>();
+const outputNames = new WeakMap<PackManifest, Record<`${StepKvOutputs}:${boolean}`, readonly string[]>>();
+
+/** Which K/V outputs a step fetches: the whole present.*, only the rows it appended (pack.io.appendedKey), or none (keepCache false). */
+export type StepKvOutputs = 'present' | 'appended' | 'none';
 
 function perLayer(pack: PackManifest, keyTemplate: string, valueTemplate: string): readonly LayerNames[] {
   return Object.freeze(Array.from({ length: pack.architecture.numLayers }, (_, layer) => Object.freeze({ key: layerName(keyTemplate, layer), value: layerName(valueTemplate, layer) })));
@@ -33,14 +39,38 @@ export function presentOutputNames(pack: PackManifest): readonly LayerNames[] {
   return names;
 }
 
-/** What one step fetches: logits, present.* per layer, and the hidden output when asked and built. */
-export function stepOutputNames(pack: PackManifest, hidden: boolean): readonly string[] {
+/** appended.{i}.key/value for every layer, or null for a pack built without them. */
+export function appendedOutputNames(pack: PackManifest): readonly LayerNames[] | null {
+  const { appendedKey, appendedValue } = pack.io;
+  if (!appendedKey || !appendedValue) return null;
+  let names = appendedNames.get(pack);
+  if (names === undefined) appendedNames.set(pack, (names = perLayer(pack, appendedKey, appendedValue)));
+  return names;
+}
+
+/**
+ * What one step fetches: logits, the K/V outputs per layer (present.* by default; the appended rows
+ * with kv = 'appended', which needs a pack built with them; none with 'none') and the hidden output
+ * when asked and built.
+ */
+export function stepOutputNames(pack: PackManifest, hidden: boolean, kv: StepKvOutputs = 'present'): readonly string[] {
   let names = outputNames.get(pack);
-  if (names === undefined) {
-    const withoutHidden = [pack.io.logits];
-    for (const present of presentOutputNames(pack)) withoutHidden.push(present.key, present.value);
-    const withHidden = pack.io.hidden === null ? withoutHidden : [...withoutHidden, pack.io.hidden];
-    outputNames.set(pack, (names = { withHidden: Object.freeze(withHidden), withoutHidden: Object.freeze(withoutHidden) }));
+  if (names === undefined) outputNames.set(pack, (names = {} as Record<`${StepKvOutputs}:${boolean}`, readonly string[]>));
+  const key = `${kv}:${hidden}` as const;
+  let list = names[key];
+  if (list === undefined) {
+    const layers = kv === 'present' ? presentOutputNames(pack) : kv === 'appended' ? appendedOutputNames(pack) : [];
+    if (layers === null) throw new LoraTleError('E_PACK_INVALID', 'the pack was built without the appended.* outputs; rebuild it with `lora-tle build`');
+    const fetched = [pack.io.logits];
+    for (const layer of layers) fetched.push(layer.key, layer.value);
+    if (hidden && pack.io.hidden !== null) fetched.push(pack.io.hidden);
+    names[key] = list = Object.freeze(fetched);
   }
-  return hidden ? names.withHidden : names.withoutHidden;
+  return list;
+}
+
+/** Every output of the pack's graph: logits, present.*, the hidden output and appended.* where built. */
+export function graphOutputNames(pack: PackManifest): string[] {
+  const appended = (appendedOutputNames(pack) ?? []).flatMap((names) => [names.key, names.value]);
+  return [...stepOutputNames(pack, true), ...appended];
 }

@@ -4,7 +4,7 @@
 // NodeSession. Options may be given to the factory and overridden per load under
 // `backendOptions.node`. Not the step logic (node-session.ts).
 
-import { mergeBackendOptions, stepOutputNames } from '@lora-tle/backend-core';
+import { graphOutputNames, mergeBackendOptions } from '@lora-tle/backend-core';
 import { isLoraTleError, LoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec';
 import { createOrtSession, EXECUTION_PROVIDERS, type NodeDeviceOptions, type OrtSessionHandle } from './execution-providers.js';
@@ -26,7 +26,7 @@ export function createNodeBackend(factoryOptions: NodeBackendOptions = {}): Back
       loadOptions?.onProgress?.({ phase: 'create session', done: 1, total: 2 });
       let handle: OrtSessionHandle;
       try {
-        handle = await createOrtSession(modelPath, { ...options, outputNames: stepOutputNames(manifest, true) /* every output: a WebGPU session keeps present.* on the device only when all are fetched */ });
+        handle = await createOrtSession(modelPath, { ...options, outputNames: graphOutputNames(manifest) /* every output: a WebGPU session keeps present.* on the device only when all are fetched */ });
       } catch (cause) {
         if (isLoraTleError(cause)) throw cause; // E_BACKEND_PROVIDER, E_INVALID_ARGUMENT
         const message = (cause as Error).message;

@@ -1,9 +1,11 @@
 // One loaded model pack on onnxruntime-node: validates a spec StepInput and builds its feeds with
 // @lora-tle/backend-core, wraps them into onnxruntime-node tensors, runs the session (in chunks
 // where the device has a max tokens per run) and returns logits, the pooled hidden state when
-// asked, and the next KvCache. Not the loading/validation of the pack (pack-manifest.ts, node-backend.ts).
+// asked, and the next KvCache. On CPU with a pack that has appended.* outputs the cache lives in
+// KvBuffers (only each step's new rows leave the session); otherwise it is the present.* tensors;
+// with keepCache false no cache leaves the session at all. Not the loading/validation of the pack (pack-manifest.ts, node-backend.ts).
 
-import { presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
+import { appendedOutputNames, disposeAppended, KvBuffers, type LayerNames, pastInputNames, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
@@ -12,6 +14,8 @@ import { NODE_BACKEND_ID, NodeKvCache } from './node-kv-cache.js';
 export class NodeSession implements BackendSession {
   readonly backendId = NODE_BACKEND_ID;
   private disposed = false;
+  /** appended.{i}.* of a CPU session on a pack built with them: the cache lives in KvBuffers. */
+  private readonly appended: readonly LayerNames[] | null;
 
   constructor(
     readonly pack: PackManifest,
@@ -21,7 +25,9 @@ export class NodeSession implements BackendSession {
     private readonly kvLocation: 'cpu' | 'gpu-buffer' = 'cpu',
     /** Most tokens one run may feed (EXECUTION_PROVIDERS[device].maxTokensPerRun); longer steps run in chunks. */
     private readonly maxTokensPerRun = Number.POSITIVE_INFINITY,
-  ) {}
+  ) {
+    this.appended = kvLocation === 'cpu' ? appendedOutputNames(pack) : null;
+  }
 
   async doStep(input: StepInput): Promise<StepOutput> {
     if (this.disposed) throw new LoraTleError('E_BACKEND_DISPOSED', 'doStep called after dispose(); load the pack again');
@@ -33,10 +39,23 @@ export class NodeSession implements BackendSession {
     const { io, architecture } = this.pack;
     const { batchSize: B, sequenceLength: T } = input;
     const cache = input.cache as NodeKvCache | null; // checked by runStep (validateStep)
+    const keep = input.keepCache !== false;
+    const appended = this.appended;
 
-    const feeds: Record<string, Tensor> = cache?.pastFeeds(this.pack) ?? {};
+    // ---- feeds; the past is the cache's own arrays (with spare positions) or the last step's present.* ----
+    const buffers = appended === null ? null : (cache?.ownBuffers() ?? (keep ? KvBuffers.create(this.pack, B, past + T) : null));
+    const feeds: Record<string, Tensor> = buffers === null ? (cache?.pastFeeds(this.pack) ?? {}) : {};
     for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
-    const fetches = stepOutputNames(this.pack, input.hidden === true);
+    if (buffers !== null) {
+      if (keep) buffers.reserve(past + T, past);
+      const dims = buffers.dims; // (B, n_kv, capacity, d)
+      pastInputNames(this.pack).forEach((names, layer) => {
+        const { key, value } = buffers.layer(layer);
+        feeds[names.key] = new Tensor('float32', key, dims);
+        feeds[names.value] = new Tensor('float32', value, dims);
+      });
+    }
+    const fetches = stepOutputNames(this.pack, input.hidden === true, !keep ? 'none' : appended !== null ? 'appended' : 'present');
 
     // ---- run (blocks the event loop in Node even though it returns a promise) ----
     let results: InferenceSession.OnnxValueMapType;
@@ -45,14 +64,23 @@ export class NodeSession implements BackendSession {
     } catch (cause) {
       throw new LoraTleError('E_BACKEND_RUN', `onnxruntime failed to run the step: ${(cause as Error).message}`, { cause });
     }
-    cache?.dispose(); // consumed: its tensors were the past of this step
+    cache?.dispose(); // consumed: its tensors (or arrays) were the past of this step
 
+    // ---- the next cache: the arrays with this step's rows written, the present.* tensors, or none ----
     const allLogits = (results[io.logits] as Tensor).data as Float32Array; // (B, T, V)
-    const { keys, values } = presentTensors<Tensor>(this.pack, results);
-    const output: StepOutput = {
-      ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits),
-      cache: new NodeKvCache(B, past + T, keys, values, this),
-    };
+    let next: NodeKvCache;
+    if (keep && appended !== null && buffers !== null) {
+      appended.forEach((names, layer) => {
+        buffers.write(layer, (results[names.key] as Tensor).data as Float32Array, (results[names.value] as Tensor).data as Float32Array, past, T);
+      });
+      next = new NodeKvCache(B, past + T, [], [], this, buffers);
+    } else {
+      if (this.kvLocation === 'gpu-buffer') disposeAppended(this.pack, results);
+      const { keys, values } = keep || this.kvLocation === 'gpu-buffer' ? presentTensors<Tensor>(this.pack, results) : { keys: [], values: [] };
+      next = new NodeKvCache(B, past + T, keys, values, this);
+      if (!keep) next.dispose();
+    }
+    const output: StepOutput = { ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits), cache: next };
     if (input.hidden && io.hidden !== null) output.hidden = stepHidden(this.pack, (results[io.hidden] as Tensor).data as Float32Array, input, past); // (B, H)
     return output;
   }

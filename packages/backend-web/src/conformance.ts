@@ -1,5 +1,5 @@
 // The backend conformance suite: the spec behaviour every Backend must show on the same packs —
-// step shapes, cache growth and consumption, one-hot mix = that adapter alone, zero mix = base,
+// step shapes, cache growth and consumption (keepCache false included), one-hot mix = that adapter alone, zero mix = base,
 // the pooled hidden state, a batch = its rows run separately, dispose. Framework-neutral (pass vitest's describe/it), no
 // vitest import, so it is safe to export. Not a numerical reference test (backend-node has that).
 
@@ -110,6 +110,23 @@ export function describeBackendConformance(api: ConformanceTestApi, setup: Confo
         cache = out.cache;
       }
       cache.dispose();
+    }, timeout);
+
+    api.it('keepCache false gives the same logits and a cache that is already disposed', async () => {
+      const s = await session('mixed');
+      const mix = [mixOf(s, [0.5, 0.5])];
+      const prompt = tokens(7, s.pack.architecture.vocabSize, 5);
+      const kept = await s.doStep({ inputIds: prompt, batchSize: 1, sequenceLength: 7, mix, cache: null, logits: 'all' });
+      const dropped = await s.doStep({ inputIds: prompt, batchSize: 1, sequenceLength: 7, mix, cache: null, logits: 'all', keepCache: false });
+      check(maxAbsDifference(kept.logits, dropped.logits) <= tolerance, 'keepCache false changed the logits');
+      check(dropped.cache.length === 7, `the dropped cache says length ${dropped.cache.length}, expected 7`);
+      const reused = await rejectionCode(s.doStep({ inputIds: Int32Array.of(3), batchSize: 1, sequenceLength: 1, mix, cache: dropped.cache }));
+      check(reused === 'E_BACKEND_DISPOSED', `feeding a keepCache-false cache gave ${reused}, expected E_BACKEND_DISPOSED`);
+      // a kept cache that goes through a step with keepCache false is consumed as usual
+      const last = await s.doStep({ inputIds: Int32Array.of(3), batchSize: 1, sequenceLength: 1, mix, cache: kept.cache, keepCache: false });
+      check(last.logits.length === s.pack.architecture.vocabSize, `decode logits have ${last.logits.length} values`);
+      const again = await rejectionCode(s.doStep({ inputIds: Int32Array.of(3), batchSize: 1, sequenceLength: 1, mix, cache: kept.cache }));
+      check(again === 'E_BACKEND_DISPOSED', `feeding a consumed cache gave ${again}, expected E_BACKEND_DISPOSED`);
     }, timeout);
 
     api.it('a one-hot mix equals that adapter alone, and different adapters give different logits', async () => {

@@ -3,7 +3,7 @@
 // graph (in chunks of at most maxTokensPerRun query tokens: 31 on webgpu) and wraps the outputs.
 // Runs are serialised per session (see `serially`). Not loading (web-backend.ts).
 
-import { presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
+import { disposeAppended, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-web';
@@ -47,6 +47,7 @@ export class WebSession implements BackendSession {
     const { io, architecture } = this.pack;
     const { batchSize: B, sequenceLength: T } = input;
     const cache = input.cache as WebKvCache | null; // checked by runStep (validateStep)
+    const keep = input.keepCache !== false;
 
     const feeds: Record<string, Tensor> = cache?.pastFeeds(this.pack) ?? {};
     for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
@@ -55,15 +56,18 @@ export class WebSession implements BackendSession {
     // the step needs (a prefill's per-position hidden states are T × H floats) ----
     let results: InferenceSession.OnnxValueMapType;
     try {
-      results = this.device === 'webgpu' ? await this.session.run(feeds) : await this.session.run(feeds, stepOutputNames(this.pack, input.hidden === true));
+      results = this.device === 'webgpu' ? await this.session.run(feeds) : await this.session.run(feeds, stepOutputNames(this.pack, input.hidden === true, keep ? 'present' : 'none'));
     } catch (cause) {
       throw new LoraTleError('E_BACKEND_RUN', `onnxruntime-web failed to run the step: ${(cause as Error).message}`, { cause });
     }
     cache?.dispose(); // consumed: its tensors were the past of this step
 
     const allLogits = (results[io.logits] as Tensor).data as Float32Array; // (B, T, V)
-    const { keys, values } = presentTensors<Tensor>(this.pack, results);
-    const output: StepOutput = { ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits), cache: new WebKvCache(B, past + T, keys, values, this) };
+    if (this.device === 'webgpu') disposeAppended(this.pack, results); // fetched only so the placement holds
+    const { keys, values } = keep || this.device === 'webgpu' ? presentTensors<Tensor>(this.pack, results) : { keys: [], values: [] };
+    const next = new WebKvCache(B, past + T, keys, values, this);
+    if (!keep) next.dispose(); // keepCache false: the caller recomputes, nothing to pass on
+    const output: StepOutput = { ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits), cache: next };
     if (input.hidden && io.hidden !== null) output.hidden = stepHidden(this.pack, (results[io.hidden] as Tensor).data as Float32Array, input, past); // (B, H)
     return output;
   }

@@ -136,7 +136,7 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
           rows.map((row, b) => [...row.promptIds, ...states[b]!.generated]),
           settings.padTokenId,
         );
-        input = { ...padded, mix, cache: null, logits: 'last' };
+        input = { ...padded, mix, cache: null, logits: 'last', ...(settings.kv === 'recompute' ? { keepCache: false } : {}) };
       } else {
         mask = extendMask(mask!, batchSize);
         const positionIds = new Int32Array(batchSize);

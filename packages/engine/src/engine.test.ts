@@ -123,15 +123,16 @@ describe('engine on the reference forward', () => {
     expect(seen[0]!.text).toBe('here');
   });
 
-  it('reuse with a constant mixture equals recompute; reuse steps one token at a time after the prefill', async () => {
+  it('reuse with a constant mixture equals recompute; reuse steps one token at a time after the prefill, recompute keeps no cache', async () => {
     const { engine, log } = await engineFor();
     const reuse = await generateText(engine, { prompt: 'a b c d', mode: 'uniform', maxNewTokens: 7, kv: 'reuse' });
     expect(log.steps.map((step) => step.sequenceLength)).toEqual([8, 1, 1, 1, 1, 1, 1].slice(0, reuse.tokenIds.length));
     expect(log.steps.slice(1).every((step) => step.cache !== null)).toBe(true);
+    expect(log.steps.every((step) => step.keepCache === undefined)).toBe(true);
     log.steps.length = 0;
     const recompute = await generateText(engine, { prompt: 'a b c d', mode: 'uniform', maxNewTokens: 7, kv: 'recompute' });
     expect(recompute.tokenIds).toEqual(reuse.tokenIds);
-    expect(log.steps.every((step) => step.cache === null)).toBe(true);
+    expect(log.steps.every((step) => step.cache === null && step.keepCache === false)).toBe(true); // nothing to copy out
     expect(log.steps.map((step) => step.sequenceLength)).toEqual(log.steps.map((_, i) => 8 + i));
   });
 

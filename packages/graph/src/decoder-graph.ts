@@ -8,7 +8,7 @@ import type { Combination, LlamaLinearModule, ProgressListener } from '@lora-tle
 import { ropeCosSin, ropeInverseFrequencies } from '@lora-tle/mixing';
 import { stackModule } from './adapter-stacking.js';
 import type { ExternalDataWriter } from './external-data.js';
-import { GRAPH_IO, presentName, pastName } from './graph-io.js';
+import { appendedName, GRAPH_IO, presentName, pastName } from './graph-io.js';
 import { type AdapterSource, type LlamaWeightSource, moduleShape, modulePath, readTensor } from './llama-source.js';
 import { BLOCK_DIAGONAL_B_MAX_ZEROS, blockDiagonalB, emitFusedLoraLinear, type FusedLinearWeights, MixingCoefficients } from './lora-linear.js';
 import { ElementType, float, GraphBuilder, int } from './onnx-builder.js';
@@ -79,7 +79,8 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     return unique;
   };
   const maskBias = builder.op('Mul', [builder.op('Sub', [maskFloat, scalar('one_f32', 1)]), scalar('mask_bias_scale', 1e9)]); // 0 or −1e9
-  const biasShape = builder.op('Concat', [batchSize, builder.int64Constant([1]), builder.op('Shape', [inputIds], { attributes: { start: int(1), end: int(2) } }), totalLength64], {
+  const stepLength = builder.op('Shape', [inputIds], { attributes: { start: int(1), end: int(2) } }); // (1,) = T
+  const biasShape = builder.op('Concat', [batchSize, builder.int64Constant([1]), stepLength, totalLength64], {
     attributes: { axis: int(0) },
   }); // [B, 1, T, total]
   const attentionBias = builder.op('Expand', [builder.op('Unsqueeze', [maskBias, builder.int64Constant([1, 2])]), biasShape], { output: 'attention_bias' }); // (B, 1, T, total)
@@ -247,6 +248,19 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     const presentDims = ['batch_size', numKvHeads, 'total_sequence_length', d];
     builder.output(presentName('key', layer), ElementType.float32, presentDims);
     builder.output(presentName('value', layer), ElementType.float32, presentDims);
+  }
+
+  // ---- appended: the K/V rows of this step, present[:, :, total − T : total] (B, n_kv, T, d). A
+  // backend that keeps the cache in its own buffers feeds past_key_values with spare positions
+  // (GroupQueryAttention reads the first seqlens_k + 1 − T of them) and fetches only these rows,
+  // instead of copying the whole present.* out of the session every step ----
+  const appendedFrom = builder.op('Sub', [totalLength64, stepLength]); // (1,) = total − T
+  const positionAxis = builder.int64Constant([2]);
+  for (let layer = 0; layer < numLayers; layer++) {
+    for (const kind of ['key', 'value'] as const) {
+      builder.op('Slice', [presentName(kind, layer), appendedFrom, totalLength64, positionAxis], { output: appendedName(kind, layer) });
+      builder.output(appendedName(kind, layer), ElementType.float32, ['batch_size', numKvHeads, 'sequence_length', d]);
+    }
   }
 
   // ---- hidden: the final-norm states per position (B, T, H), already computed for the logits; the

@@ -17,6 +17,8 @@ export const GRAPH_IO = {
   pastValue: 'past_key_values.{i}.value',
   presentKey: 'present.{i}.key',
   presentValue: 'present.{i}.value',
+  appendedKey: 'appended.{i}.key', // the rows this step added to present.* (B, n_kv, T, d)
+  appendedValue: 'appended.{i}.value',
 } as const satisfies PackIo;
 
 export function pastName(kind: 'key' | 'value', layer: number): string {
@@ -25,4 +27,8 @@ export function pastName(kind: 'key' | 'value', layer: number): string {
 
 export function presentName(kind: 'key' | 'value', layer: number): string {
   return (kind === 'key' ? GRAPH_IO.presentKey : GRAPH_IO.presentValue).replace('{i}', String(layer));
+}
+
+export function appendedName(kind: 'key' | 'value', layer: number): string {
+  return (kind === 'key' ? GRAPH_IO.appendedKey : GRAPH_IO.appendedValue).replace('{i}', String(layer));
 }

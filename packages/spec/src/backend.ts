@@ -47,12 +47,18 @@ export interface StepInput {
   logits?: 'last' | 'all';
   /** Also return the pooled last hidden state (pack must be built with it). */
   hidden?: boolean;
+  /**
+   * false when the caller will not pass the returned cache on (it recomputes the whole sequence
+   * every step): the backend need not copy the cache out of the session, and StepOutput.cache comes
+   * back already disposed. Default true.
+   */
+  keepCache?: boolean;
 }
 
 export interface StepOutput {
   logits: Float32Array; // (batch, 1 or T, V)
   logitsPositions: number; // 1 for 'last', T for 'all'
-  cache: KvCache; // the input cache is consumed: do not reuse it after this call
+  cache: KvCache; // the input cache is consumed: do not reuse it after this call (disposed already with keepCache false)
   hidden?: Float32Array; // (batch, H)
 }
 

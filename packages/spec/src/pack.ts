@@ -37,6 +37,13 @@ export interface PackIo {
   pastValue: string;
   presentKey: string; // 'present.{i}.key'
   presentValue: string;
+  /**
+   * Templates of the K/V rows one step appended, float32 (batch_size, n_kv, sequence_length, d)
+   * per layer: present[:, :, total − T : total]. A backend that keeps the cache in its own buffers
+   * with spare capacity fetches these instead of the whole present.* each step. Absent in older packs.
+   */
+  appendedKey?: string | null; // 'appended.{i}.key'
+  appendedValue?: string | null;
 }
 
 export interface PackManifest {
