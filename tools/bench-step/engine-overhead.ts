@@ -7,6 +7,7 @@
 // model's weights through the caches), so routing runs with cold caches, as it does in a real run.
 //
 //   npx tsx tools/bench-step/engine-overhead.ts <pack dir> <data dir> [--rounds 30] [--tokens 128] [--evict-mb 0]
+//       [--prompt-file <text file>]   (default: bench's default prompt)
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,11 +20,16 @@ import { loadTokenizerFromDir } from '@lora-tle/tokenizer';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '30' }, tokens: { type: 'string', default: '128' }, 'evict-mb': { type: 'string', default: '0' } },
+  options: {
+    rounds: { type: 'string', default: '30' },
+    tokens: { type: 'string', default: '128' },
+    'evict-mb': { type: 'string', default: '0' },
+    'prompt-file': { type: 'string' },
+  },
 });
 const [packDir, dataDir] = positionals;
 if (!packDir || !dataDir) {
-  console.error('usage: engine-overhead.ts <pack dir> <data dir> [--rounds n] [--tokens n] [--evict-mb n]');
+  console.error('usage: engine-overhead.ts <pack dir> <data dir> [--rounds n] [--tokens n] [--evict-mb n] [--prompt-file path]');
   process.exit(2);
 }
 const pack = JSON.parse(readFileSync(join(packDir, 'pack.json'), 'utf8')) as PackManifest;
@@ -61,18 +67,19 @@ const { embedder, profiles } = await buildSuiteProfiles({ suite: await loadSuite
 const router = createRouter({ embedder, profiles, adapters, strategy: 'paper', schedule: 'token' });
 const engine = createEngine({ session: nullSession(), tokenizer: engineTokenizerFrom(tokenizer), router: contextRouterFrom(router) });
 const tokens = Number(values.tokens);
+const prompt = values['prompt-file'] === undefined ? DEFAULT_BENCH_PROMPT : readFileSync(values['prompt-file'], 'utf8');
 const modes = ['base', 'token'] as const;
 const perToken: Record<string, number[]> = { base: [], token: [] };
 const routingPerToken: number[] = []; // token mode: time inside the router's route call
 for (let round = -3; round < Number(values.rounds); round++) {
   for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
-    const done = await generateText(engine, { prompt: DEFAULT_BENCH_PROMPT, mode, maxNewTokens: tokens, sampling: { temperature: 0 } });
+    const done = await generateText(engine, { prompt, mode, maxNewTokens: tokens, sampling: { temperature: 0 } });
     if (round >= 0) perToken[mode]!.push(done.timing.totalMs / done.tokenIds.length);
     if (round >= 0 && mode === 'token') routingPerToken.push(done.timing.routingMs / done.tokenIds.length);
   }
 }
 await router.dispose();
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[numbers.length >> 1]!;
-console.log(`engine + router per token with no model (${tokens} tokens, median of ${values.rounds} alternating rounds, ${values['evict-mb']} MB evicted per step):`);
+console.log(`engine + router per token with no model (${tokens} tokens after a ${tokenizer.encode(prompt).length}-token prompt, median of ${values.rounds} alternating rounds, ${values['evict-mb']} MB evicted per step):`);
 for (const mode of modes) console.log(`  ${mode.padEnd(6)} ${(1000 * median(perToken[mode]!)).toFixed(1)} µs`);
 console.log(`  token-level routing adds ${(1000 * (median(perToken.token!) - median(perToken.base!))).toFixed(1)} µs per token, ${(1000 * median(routingPerToken)).toFixed(1)} µs of it inside route()`);
