@@ -5,18 +5,20 @@
 // the first pack's inputs and outputs and no model in between (each present = past plus one
 // position; logits a constant): what one run costs the onnxruntime-node binding alone. With
 // --recompute, every step instead runs the whole sequence so far with no cache (the forward of the
-// naive paper loop). The numbers in docs/results.md ("Where a token-level token goes now") come
-// from this script.
+// naive paper loop). With --kv-arrays, packs that have appended.* outputs keep the cache as the node
+// backend does on CPU (backend-core KvBuffers: fed with spare positions, filled from the appended
+// rows) instead of fetching present.* every step. The numbers in docs/results.md ("Where a
+// token-level token goes now") come from this script.
 //
-//   npx tsx tools/bench-step/bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute]
+//   npx tsx tools/bench-step/bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute] [--kv-arrays]
 //       [--rounds 30] [--steps 100] [--prompt-tokens 40] [--threads 1]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InferenceSession } from 'onnxruntime-node';
-import { pastInputNames, presentOutputNames, stepOutputNames } from '@lora-tle/backend-core';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { appendedOutputNames, KvBuffers, pastInputNames, presentOutputNames, stepOutputNames } from '@lora-tle/backend-core';
 import type { PackManifest } from '@lora-tle/spec';
 import { ElementType, GraphBuilder, int } from '../../packages/graph/src/onnx-builder.js';
 import { bareStepFeeds } from './bare-feeds.js';
@@ -26,6 +28,7 @@ const { values, positionals } = parseArgs({
   options: {
     'io-only': { type: 'boolean', default: false },
     recompute: { type: 'boolean', default: false },
+    'kv-arrays': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '30' },
     steps: { type: 'string', default: '100' },
     'prompt-tokens': { type: 'string', default: '40' },
@@ -33,7 +36,7 @@ const { values, positionals } = parseArgs({
   },
 });
 if (positionals.length === 0) {
-  console.error('usage: bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute] [--rounds n] [--steps n] [--prompt-tokens n] [--threads n]');
+  console.error('usage: bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute] [--kv-arrays] [--rounds n] [--steps n] [--prompt-tokens n] [--threads n]');
   process.exit(2);
 }
 const rounds = Number(values.rounds);
@@ -92,8 +95,30 @@ if (values['io-only']) {
   variants.push({ label: `io-only (${first.label})`, pack: first.pack, session: await InferenceSession.create(path, sessionOptions) });
 }
 
+/** One run on the cache in `buffers` (length `past`): feeds its arrays, writes the appended rows. */
+async function arraysStep(variant: Variant, buffers: KvBuffers, tokens: number, past: number): Promise<void> {
+  const appended = appendedOutputNames(variant.pack)!;
+  buffers.reserve(past + tokens, past);
+  const feeds = bareStepFeeds(variant.pack, tokens, past, null);
+  pastInputNames(variant.pack).forEach((names, layer) => {
+    feeds[names.key] = new Tensor('float32', buffers.layer(layer).key, buffers.dims);
+    feeds[names.value] = new Tensor('float32', buffers.layer(layer).value, buffers.dims);
+  });
+  const out = await variant.session.run(feeds, stepOutputNames(variant.pack, false, 'appended'));
+  appended.forEach((names, layer) => buffers.write(layer, out[names.key]!.data as Float32Array, out[names.value]!.data as Float32Array, past, tokens));
+}
+
 /** Prefill, then `steps` one-token steps; returns [wall, CPU] ms per decode step. */
 async function decodeLoop(variant: Variant): Promise<[number, number]> {
+  if (values['kv-arrays'] && !recompute && appendedOutputNames(variant.pack) !== null && !variant.label.startsWith('io-only')) {
+    const buffers = KvBuffers.create(variant.pack, 1, promptTokens);
+    await arraysStep(variant, buffers, promptTokens, 0);
+    const cpuAtStart = process.cpuUsage();
+    const startedAt = performance.now();
+    for (let step = 0; step < steps; step++) await arraysStep(variant, buffers, 1, promptTokens + step);
+    const cpu = process.cpuUsage(cpuAtStart);
+    return [(performance.now() - startedAt) / steps, (cpu.user + cpu.system) / 1000 / steps];
+  }
   const fetches = stepOutputNames(variant.pack, false);
   let cache = await variant.session.run(bareStepFeeds(variant.pack, promptTokens, 0, null), fetches);
   const cpuAtStart = process.cpuUsage();
@@ -125,7 +150,7 @@ const median = (numbers: readonly number[]): number => {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
-const kind = recompute ? 'recompute steps (the whole sequence, no cache)' : 'decode steps';
+const kind = recompute ? 'recompute steps (the whole sequence, no cache)' : values['kv-arrays'] ? 'decode steps (KV arrays where the pack has appended.*)' : 'decode steps';
 console.log(`bare onnxruntime-node ${kind}: ${promptTokens}-token prefill, then ${steps} steps; median of ${rounds} alternating rounds; ${threads} thread(s)`);
 console.log('variant'.padEnd(48), 'wall ms/step', ' CPU ms/step', '  × first (wall, CPU)');
 variants.forEach((variant, index) => {
