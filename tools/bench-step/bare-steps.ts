@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { appendedOutputNames, KvBuffers, pastInputNames, presentOutputNames, stepOutputNames } from '@lora-tle/backend-core';
+import { appendedOutputNames, KvBuffers, kvBufferFeeds, pastInputNames, presentOutputNames, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
 import type { PackManifest } from '@lora-tle/spec';
 import { ElementType, GraphBuilder, int } from '../../packages/graph/src/onnx-builder.js';
 import { bareStepFeeds } from './bare-feeds.js';
@@ -97,15 +97,9 @@ if (values['io-only']) {
 
 /** One run on the cache in `buffers` (length `past`): feeds its arrays, writes the appended rows. */
 async function arraysStep(variant: Variant, buffers: KvBuffers, tokens: number, past: number): Promise<void> {
-  const appended = appendedOutputNames(variant.pack)!;
   buffers.reserve(past + tokens, past);
-  const feeds = bareStepFeeds(variant.pack, tokens, past, null);
-  pastInputNames(variant.pack).forEach((names, layer) => {
-    feeds[names.key] = new Tensor('float32', buffers.layer(layer).key, buffers.dims);
-    feeds[names.value] = new Tensor('float32', buffers.layer(layer).value, buffers.dims);
-  });
-  const out = await variant.session.run(feeds, stepOutputNames(variant.pack, false, 'appended'));
-  appended.forEach((names, layer) => buffers.write(layer, out[names.key]!.data as Float32Array, out[names.value]!.data as Float32Array, past, tokens));
+  const feeds = { ...bareStepFeeds(variant.pack, tokens, past, null), ...kvBufferFeeds(variant.pack, buffers, (data, dims) => new Tensor('float32', data, dims)) };
+  writeAppended(variant.pack, buffers, await variant.session.run(feeds, stepOutputNames(variant.pack, false, 'appended')), past, tokens);
 }
 
 /** Prefill, then `steps` one-token steps; returns [wall, CPU] ms per decode step. */

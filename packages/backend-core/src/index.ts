@@ -9,4 +9,4 @@ export { emptyPastShape, stepFeedArrays, type FeedArray } from './feed-arrays.js
 export { selectLogits, stepHidden } from './step-outputs.js';
 export { columns, planChunks, stepInChunks, WEBGPU_MAX_TOKENS_PER_RUN, type ChunkedStepShape } from './chunked-step.js';
 export { BackendKvCache, disposeAppended, presentTensors, type DisposableTensor } from './kv-cache-base.js';
-export { KvBuffers, kvCapacityFor, MIN_KV_CAPACITY } from './kv-buffers.js';
+export { KvBuffers, kvBufferFeeds, kvCapacityFor, MIN_KV_CAPACITY, writeAppended } from './kv-buffers.js';

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { isLoraTleError } from '@lora-tle/spec';
-import { KvBuffers, kvCapacityFor, MIN_KV_CAPACITY } from './kv-buffers.js';
+import { KvBuffers, kvBufferFeeds, kvCapacityFor, MIN_KV_CAPACITY, writeAppended } from './kv-buffers.js';
 import { appendedOutputNames, graphOutputNames, stepOutputNames } from './pack-io-names.js';
 import { smallPack } from './test-support.js';
 
@@ -74,6 +74,27 @@ describe('KvBuffers', () => {
     };
     expect(codeOf(() => buffers.write(0, new Float32Array(7), new Float32Array(7), 0, 1))).toBe('E_BACKEND_RUN');
     expect(codeOf(() => buffers.write(0, rows(1, 2, 2, 4, 63), rows(1, 2, 2, 4, 63), 63, 2))).toBe('E_BACKEND_RUN');
+  });
+});
+
+describe('kvBufferFeeds and writeAppended', () => {
+  it('feed every layer’s arrays as the past and write every layer’s appended rows back', () => {
+    const pack = packWith(1024);
+    pack.io.appendedKey = 'appended.{i}.key';
+    pack.io.appendedValue = 'appended.{i}.value';
+    const buffers = KvBuffers.create(pack, 1, 3);
+    const outputs: Record<string, { data: Float32Array }> = {};
+    for (const layer of [0, 1]) {
+      outputs[`appended.${layer}.key`] = { data: rows(1, 2, 3, 4, 0).map((value) => value + layer) };
+      outputs[`appended.${layer}.value`] = { data: rows(1, 2, 3, 4, 0).map((value) => -value - layer) };
+    }
+    writeAppended(pack, buffers, outputs, 0, 3);
+    const feeds = kvBufferFeeds(pack, buffers, (data, dims) => ({ data, dims }));
+    expect(Object.keys(feeds).sort()).toEqual(['past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
+    expect(feeds['past_key_values.1.key']!.dims).toEqual([1, 2, 64, 4]);
+    expect(positionOf(feeds['past_key_values.1.key']!.data, 64, 1, 2)).toEqual([1021, 1022, 1023, 1024]);
+    expect(positionOf(feeds['past_key_values.0.value']!.data, 64, 0, 1)).toEqual([-10, -11, -12, -13]);
+    expect(() => writeAppended(smallPack(), buffers, outputs, 3, 3)).toThrow(/rebuild it/);
   });
 });
 

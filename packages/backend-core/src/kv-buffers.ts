@@ -9,6 +9,7 @@
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest } from '@lora-tle/spec';
+import { appendedOutputNames, pastInputNames } from './pack-io-names.js';
 
 /** The fewest positions a cache is allocated with. */
 export const MIN_KV_CAPACITY = 64;
@@ -90,4 +91,24 @@ export class KvBuffers {
       value.set(valueRows.subarray(source, source + T * d), target);
     }
   }
+}
+
+/** The past_key_values.{i}.* feeds of `buffers`, (B, n_kv, capacity, d) each, made tensors by `tensor`. */
+export function kvBufferFeeds<Tensor>(pack: PackManifest, buffers: KvBuffers, tensor: (data: Float32Array, dims: number[]) => Tensor): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  const dims = buffers.dims;
+  pastInputNames(pack).forEach((names, layer) => {
+    const { key, value } = buffers.layer(layer);
+    feeds[names.key] = tensor(key, dims);
+    feeds[names.value] = tensor(value, dims);
+  });
+  return feeds;
+}
+
+/** Writes a run's appended.{i}.* rows, T positions at `past`, into `buffers`. */
+export function writeAppended(pack: PackManifest, buffers: KvBuffers, outputs: Readonly<Record<string, unknown>>, past: number, T: number): void {
+  const names = appendedOutputNames(pack);
+  if (names === null) throw new LoraTleError('E_PACK_INVALID', 'the pack was built without the appended.* outputs; rebuild it with `lora-tle build`');
+  const rowsOf = (name: string) => (outputs[name] as { data: unknown } | undefined)?.data as Float32Array;
+  names.forEach((layer, index) => buffers.write(index, rowsOf(layer.key), rowsOf(layer.value), past, T));
 }

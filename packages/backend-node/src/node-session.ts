@@ -5,7 +5,7 @@
 // KvBuffers (only each step's new rows leave the session); otherwise it is the present.* tensors;
 // with keepCache false no cache leaves the session at all. Not the loading/validation of the pack (pack-manifest.ts, node-backend.ts).
 
-import { appendedOutputNames, disposeAppended, KvBuffers, type LayerNames, pastInputNames, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
+import { appendedOutputNames, disposeAppended, KvBuffers, kvBufferFeeds, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
@@ -14,8 +14,8 @@ import { NODE_BACKEND_ID, NodeKvCache } from './node-kv-cache.js';
 export class NodeSession implements BackendSession {
   readonly backendId = NODE_BACKEND_ID;
   private disposed = false;
-  /** appended.{i}.* of a CPU session on a pack built with them: the cache lives in KvBuffers. */
-  private readonly appended: readonly LayerNames[] | null;
+  /** A CPU session on a pack with appended.* outputs: the cache lives in KvBuffers. */
+  private readonly keepsArrays: boolean;
 
   constructor(
     readonly pack: PackManifest,
@@ -26,7 +26,7 @@ export class NodeSession implements BackendSession {
     /** Most tokens one run may feed (EXECUTION_PROVIDERS[device].maxTokensPerRun); longer steps run in chunks. */
     private readonly maxTokensPerRun = Number.POSITIVE_INFINITY,
   ) {
-    this.appended = kvLocation === 'cpu' ? appendedOutputNames(pack) : null;
+    this.keepsArrays = kvLocation === 'cpu' && appendedOutputNames(pack) !== null;
   }
 
   async doStep(input: StepInput): Promise<StepOutput> {
@@ -40,22 +40,16 @@ export class NodeSession implements BackendSession {
     const { batchSize: B, sequenceLength: T } = input;
     const cache = input.cache as NodeKvCache | null; // checked by runStep (validateStep)
     const keep = input.keepCache !== false;
-    const appended = this.appended;
 
     // ---- feeds; the past is the cache's own arrays (with spare positions) or the last step's present.* ----
-    const buffers = appended === null ? null : (cache?.ownBuffers() ?? (keep ? KvBuffers.create(this.pack, B, past + T) : null));
+    const buffers = this.keepsArrays ? (cache?.ownBuffers() ?? (keep ? KvBuffers.create(this.pack, B, past + T) : null)) : null;
     const feeds: Record<string, Tensor> = buffers === null ? (cache?.pastFeeds(this.pack) ?? {}) : {};
     for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
     if (buffers !== null) {
       if (keep) buffers.reserve(past + T, past);
-      const dims = buffers.dims; // (B, n_kv, capacity, d)
-      pastInputNames(this.pack).forEach((names, layer) => {
-        const { key, value } = buffers.layer(layer);
-        feeds[names.key] = new Tensor('float32', key, dims);
-        feeds[names.value] = new Tensor('float32', value, dims);
-      });
+      Object.assign(feeds, kvBufferFeeds(this.pack, buffers, (data, dims) => new Tensor('float32', data, dims)));
     }
-    const fetches = stepOutputNames(this.pack, input.hidden === true, !keep ? 'none' : appended !== null ? 'appended' : 'present');
+    const fetches = stepOutputNames(this.pack, input.hidden === true, !keep ? 'none' : this.keepsArrays ? 'appended' : 'present');
 
     // ---- run (blocks the event loop in Node even though it returns a promise) ----
     let results: InferenceSession.OnnxValueMapType;
@@ -69,10 +63,8 @@ export class NodeSession implements BackendSession {
     // ---- the next cache: the arrays with this step's rows written, the present.* tensors, or none ----
     const allLogits = (results[io.logits] as Tensor).data as Float32Array; // (B, T, V)
     let next: NodeKvCache;
-    if (keep && appended !== null && buffers !== null) {
-      appended.forEach((names, layer) => {
-        buffers.write(layer, (results[names.key] as Tensor).data as Float32Array, (results[names.value] as Tensor).data as Float32Array, past, T);
-      });
+    if (keep && buffers !== null) {
+      writeAppended(this.pack, buffers, results, past, T);
       next = new NodeKvCache(B, past + T, [], [], this, buffers);
     } else {
       if (this.kvLocation === 'gpu-buffer') disposeAppended(this.pack, results);
