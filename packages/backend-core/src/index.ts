@@ -1,6 +1,7 @@
 // @lora-tle/backend-core: the runtime-agnostic half of a lora-tle backend — pack.json validation,
-// step-input validation and the doStep skeleton, feed arrays, logits slicing, chunk planning, KV-cache bookkeeping and the session-kept KV arrays. No
-// runtime imports: it returns plain typed arrays and shapes; each backend makes its own tensors.
+// step-input validation and the doStep skeleton, feed arrays, logits slicing, chunk planning,
+// KV-cache bookkeeping and the session-kept KV arrays. No runtime imports: it returns plain typed
+// arrays and shapes; each backend makes its own tensors.
 export { checkPackManifest, REBUILD_PACK } from './pack-manifest-check.js';
 export { appendedOutputNames, graphOutputNames, layerName, pastInputNames, presentOutputNames, stepOutputNames, type LayerNames, type StepKvOutputs } from './pack-io-names.js';
 export { validateStep } from './step-validation.js';

@@ -1,7 +1,7 @@
 // The bookkeeping half of a backend's KV cache: the present.{i}.key/value tensors of the last step,
 // fed back as past_key_values.{i}.* of the next, or the session's own KvBuffers; which session made
-// it, how long it is, and whether it was disposed or consumed. Generic over the runtime's tensor type (anything with
-// dispose()). Not tensor creation or placement (each backend's session does that).
+// it, how long it is, and whether it was disposed or consumed. Generic over the runtime's tensor
+// type (anything with dispose()). Not tensor creation or placement (each backend's session does that).
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { KvCache, PackManifest } from '@lora-tle/spec';

@@ -3,7 +3,8 @@
 // where the device has a max tokens per run) and returns logits, the pooled hidden state when
 // asked, and the next KvCache. On CPU with a pack that has appended.* outputs the cache lives in
 // KvBuffers (only each step's new rows leave the session); otherwise it is the present.* tensors;
-// with keepCache false no cache leaves the session at all. Not the loading/validation of the pack (pack-manifest.ts, node-backend.ts).
+// with keepCache false no cache leaves the session at all. Not the loading/validation of the pack
+// (pack-manifest.ts, node-backend.ts).
 
 import { appendedOutputNames, disposeAppended, KvBuffers, kvBufferFeeds, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';

@@ -1,7 +1,8 @@
 // The backend conformance suite: the spec behaviour every Backend must show on the same packs —
-// step shapes, cache growth and consumption (keepCache false included), one-hot mix = that adapter alone, zero mix = base,
-// the pooled hidden state, a batch = its rows run separately, dispose. Framework-neutral (pass vitest's describe/it), no
-// vitest import, so it is safe to export. Not a numerical reference test (backend-node has that).
+// step shapes, cache growth and consumption (keepCache false included), one-hot mix = that adapter
+// alone, zero mix = base, the pooled hidden state, a batch = its rows run separately, dispose.
+// Framework-neutral (pass vitest's describe/it), no vitest import, so it is safe to export. Not a
+// numerical reference test (backend-node has that).
 
 import { isLoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendSession, Combination, KvCache, MixCoefficients, StepOutput } from '@lora-tle/spec';
