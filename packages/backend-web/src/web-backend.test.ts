@@ -2,15 +2,18 @@
 // without WebGPU): the shared conformance suite over packs served from 127.0.0.1, the Cache API
 // behaviour (a reload downloads nothing but pack.json; offline loads from the cache; a rebuilt pack
 // is downloaded afresh and replaces the old version's files), load progress, device choice and
-// bad-pack errors, serialised runs.
+// bad-pack errors, serialised runs, and the KV cache kept in the session's own arrays against one fed
+// back as present.*.
 
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mixCoefficients } from '@lora-tle/mixing';
-import { isLoraTleError, type Backend, type Progress } from '@lora-tle/spec';
+import { createRandomAdapter, createRandomLlama, writeModelPack } from '@lora-tle/graph';
+import { isLoraTleError, type Backend, type PackManifest, type Progress } from '@lora-tle/spec';
 import { describeBackendConformance, type ConformancePacks } from './conformance.js';
 import { createWebBackend } from './web-backend.js';
+import type { WebKvCache } from './web-kv-cache.js';
 import { memoryCache, serveDirectory, type StaticServer, tempRoot, writeConformancePacks } from './test-support.js';
 
 const temp = tempRoot('web');
@@ -129,5 +132,38 @@ describe('pack download and the Cache API', () => {
     concurrent.forEach((output, index) => expect(Array.from(output.logits)).toEqual(Array.from(sequential[index]!.logits)));
     for (const output of [...sequential, ...concurrent]) output.cache.dispose();
     await session.dispose();
+  });
+});
+
+describe('the KV cache in the session’s own arrays (wasm)', () => {
+  it('matches a pack loaded without appended.* (present.* fed back) over 100 decode steps while the arrays grow to 128 positions', async () => {
+    await ready;
+    const model = createRandomLlama({ maxPositionEmbeddings: 200 }, 31);
+    const adapter = createRandomAdapter(model.architecture, { name: 'qkv', rank: 4, targets: ['q_proj', 'k_proj', 'v_proj', 'down_proj'] }, 32);
+    const arraysDir = join(temp.root, 'long');
+    const olderDir = join(temp.root, 'long-older');
+    await writeModelPack({ source: model, adapters: [adapter], destination: arraysDir });
+    cpSync(arraysDir, olderDir, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(olderDir, 'pack.json'), 'utf8')) as PackManifest;
+    delete manifest.io.appendedKey;
+    delete manifest.io.appendedValue;
+    writeFileSync(join(olderDir, 'pack.json'), JSON.stringify(manifest));
+    const arrays = await wasmBackend().doLoad(urlOf(arraysDir));
+    const older = await wasmBackend().doLoad(urlOf(olderDir));
+    const mix = [mixCoefficients([0.8], 'cat')];
+    let fromArrays = await arrays.doStep({ inputIds: Int32Array.of(3, 9, 14, 2, 27, 8, 5, 11, 30, 6), batchSize: 1, sequenceLength: 10, mix, cache: null });
+    let fromOlder = await older.doStep({ inputIds: Int32Array.of(3, 9, 14, 2, 27, 8, 5, 11, 30, 6), batchSize: 1, sequenceLength: 10, mix, cache: null });
+    let worst = 0;
+    for (let step = 0; step < 100; step++) {
+      const next = Int32Array.of(4 + (step % 30));
+      fromArrays = await arrays.doStep({ inputIds: next, batchSize: 1, sequenceLength: 1, mix, cache: fromArrays.cache });
+      fromOlder = await older.doStep({ inputIds: next, batchSize: 1, sequenceLength: 1, mix, cache: fromOlder.cache });
+      for (let v = 0; v < fromArrays.logits.length; v++) worst = Math.max(worst, Math.abs(fromArrays.logits[v]! - fromOlder.logits[v]!));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    expect((fromArrays.cache as WebKvCache).ownBuffers()?.capacity).toBe(128);
+    expect((fromOlder.cache as WebKvCache).ownBuffers()).toBeNull();
+    await arrays.dispose();
+    await older.dispose();
   });
 });

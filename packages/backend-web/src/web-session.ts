@@ -1,9 +1,11 @@
 // WebSession: one loaded pack on onnxruntime-web (wasm or webgpu). doStep validates the step and
 // builds its feeds with @lora-tle/backend-core, wraps them into onnxruntime-web tensors, runs the
 // graph (in chunks of at most maxTokensPerRun query tokens: 31 on webgpu) and wraps the outputs.
-// Runs are serialised per session (see `serially`). Not loading (web-backend.ts).
+// On wasm with a pack that has appended.* outputs the cache lives in KvBuffers (each step copies
+// only its new rows out of the wasm heap); on webgpu it stays in GPU buffers as present.*. Runs are
+// serialised per session (see `serially`). Not loading (web-backend.ts).
 
-import { disposeAppended, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
+import { appendedOutputNames, disposeAppended, KvBuffers, kvBufferFeeds, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-web';
@@ -18,13 +20,18 @@ export class WebSession implements BackendSession {
   // session), so every run and the dispose queue up here.
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** A wasm session on a pack with appended.* outputs: the cache lives in KvBuffers. */
+  private readonly keepsArrays: boolean;
+
   constructor(
     readonly pack: PackManifest,
     readonly device: string,
     private readonly session: InferenceSession,
     /** Most query tokens one run may feed (WEBGPU_MAX_TOKENS_PER_RUN on webgpu); longer steps run in chunks. */
     private readonly maxTokensPerRun = Number.POSITIVE_INFINITY,
-  ) {}
+  ) {
+    this.keepsArrays = device !== 'webgpu' && appendedOutputNames(pack) !== null;
+  }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
     const result = this.queue.then(work);
@@ -49,24 +56,39 @@ export class WebSession implements BackendSession {
     const cache = input.cache as WebKvCache | null; // checked by runStep (validateStep)
     const keep = input.keepCache !== false;
 
-    const feeds: Record<string, Tensor> = cache?.pastFeeds(this.pack) ?? {};
+    // ---- feeds; on wasm the past is the cache's own arrays (with spare positions), on webgpu the
+    // last step's present.* ----
+    const buffers = this.keepsArrays ? (cache?.ownBuffers() ?? (keep ? KvBuffers.create(this.pack, B, past + T) : null)) : null;
+    const feeds: Record<string, Tensor> = buffers === null ? (cache?.pastFeeds(this.pack) ?? {}) : {};
     for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
+    if (buffers !== null) {
+      if (keep) buffers.reserve(past + T, past);
+      Object.assign(feeds, kvBufferFeeds(this.pack, buffers, (data, dims) => new Tensor('float32', data, dims)));
+    }
 
     // ---- run: on webgpu all outputs, so that the placement of present.* holds; on wasm only what
     // the step needs (a prefill's per-position hidden states are T × H floats) ----
+    const kv = !keep ? 'none' : this.keepsArrays ? 'appended' : 'present';
     let results: InferenceSession.OnnxValueMapType;
     try {
-      results = this.device === 'webgpu' ? await this.session.run(feeds) : await this.session.run(feeds, stepOutputNames(this.pack, input.hidden === true, keep ? 'present' : 'none'));
+      results = this.device === 'webgpu' ? await this.session.run(feeds) : await this.session.run(feeds, stepOutputNames(this.pack, input.hidden === true, kv));
     } catch (cause) {
       throw new LoraTleError('E_BACKEND_RUN', `onnxruntime-web failed to run the step: ${(cause as Error).message}`, { cause });
     }
     cache?.dispose(); // consumed: its tensors were the past of this step
 
+    // ---- the next cache: the arrays with this step's rows written, the present.* tensors, or none ----
     const allLogits = (results[io.logits] as Tensor).data as Float32Array; // (B, T, V)
-    if (this.device === 'webgpu') disposeAppended(this.pack, results); // fetched only so the placement holds
-    const { keys, values } = keep || this.device === 'webgpu' ? presentTensors<Tensor>(this.pack, results) : { keys: [], values: [] };
-    const next = new WebKvCache(B, past + T, keys, values, this);
-    if (!keep) next.dispose(); // keepCache false: the caller recomputes, nothing to pass on
+    let next: WebKvCache;
+    if (keep && buffers !== null) {
+      writeAppended(this.pack, buffers, results, past, T);
+      next = new WebKvCache(B, past + T, [], [], this, buffers);
+    } else {
+      if (this.device === 'webgpu') disposeAppended(this.pack, results); // fetched only so the placement holds
+      const { keys, values } = keep || this.device === 'webgpu' ? presentTensors<Tensor>(this.pack, results) : { keys: [], values: [] };
+      next = new WebKvCache(B, past + T, keys, values, this);
+      if (!keep) next.dispose(); // keepCache false: the caller recomputes, nothing to pass on
+    }
     const output: StepOutput = { ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits), cache: next };
     if (input.hidden && io.hidden !== null) output.hidden = stepHidden(this.pack, (results[io.hidden] as Tensor).data as Float32Array, input, past); // (B, H)
     return output;
