@@ -6,7 +6,7 @@
 // with keepCache false no cache leaves the session at all. Not the loading/validation of the pack
 // (pack-manifest.ts, node-backend.ts).
 
-import { appendedOutputNames, disposeAppended, KvBuffers, kvBufferFeeds, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
+import { appendedOutputNames, finishKvStep, runStep, selectLogits, startKvStep, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
@@ -40,17 +40,13 @@ export class NodeSession implements BackendSession {
     const { io, architecture } = this.pack;
     const { batchSize: B, sequenceLength: T } = input;
     const cache = input.cache as NodeKvCache | null; // checked by runStep (validateStep)
-    const keep = input.keepCache !== false;
 
     // ---- feeds; the past is the cache's own arrays (with spare positions) or the last step's present.* ----
-    const buffers = this.keepsArrays ? (cache?.ownBuffers() ?? (keep ? KvBuffers.create(this.pack, B, past + T) : null)) : null;
-    const feeds: Record<string, Tensor> = buffers === null ? (cache?.pastFeeds(this.pack) ?? {}) : {};
+    const kv = startKvStep(this.pack, input, past, cache, this.keepsArrays, (data, dims) => new Tensor('float32', data, dims));
+    const feeds: Record<string, Tensor> = {};
     for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
-    if (buffers !== null) {
-      if (keep) buffers.reserve(past + T, past);
-      Object.assign(feeds, kvBufferFeeds(this.pack, buffers, (data, dims) => new Tensor('float32', data, dims)));
-    }
-    const fetches = stepOutputNames(this.pack, input.hidden === true, !keep ? 'none' : this.keepsArrays ? 'appended' : 'present');
+    Object.assign(feeds, kv.pastFeeds);
+    const fetches = stepOutputNames(this.pack, input.hidden === true, kv.fetch);
 
     // ---- run (blocks the event loop in Node even though it returns a promise) ----
     let results: InferenceSession.OnnxValueMapType;
@@ -61,18 +57,10 @@ export class NodeSession implements BackendSession {
     }
     cache?.dispose(); // consumed: its tensors (or arrays) were the past of this step
 
-    // ---- the next cache: the arrays with this step's rows written, the present.* tensors, or none ----
     const allLogits = (results[io.logits] as Tensor).data as Float32Array; // (B, T, V)
-    let next: NodeKvCache;
-    if (keep && buffers !== null) {
-      writeAppended(this.pack, buffers, results, past, T);
-      next = new NodeKvCache(B, past + T, [], [], this, buffers);
-    } else {
-      if (this.kvLocation === 'gpu-buffer') disposeAppended(this.pack, results);
-      const { keys, values } = keep || this.kvLocation === 'gpu-buffer' ? presentTensors<Tensor>(this.pack, results) : { keys: [], values: [] };
-      next = new NodeKvCache(B, past + T, keys, values, this);
-      if (!keep) next.dispose();
-    }
+    const { keys, values, buffers, dispose } = finishKvStep<Tensor>(this.pack, kv, results, past, T, this.kvLocation === 'gpu-buffer');
+    const next = new NodeKvCache(B, past + T, keys, values, this, buffers);
+    if (dispose) next.dispose(); // keepCache false: the caller recomputes, nothing to pass on
     const output: StepOutput = { ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits), cache: next };
     if (input.hidden && io.hidden !== null) output.hidden = stepHidden(this.pack, (results[io.hidden] as Tensor).data as Float32Array, input, past); // (B, H)
     return output;

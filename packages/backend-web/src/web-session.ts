@@ -5,7 +5,7 @@
 // only its new rows out of the wasm heap); on webgpu it stays in GPU buffers as present.*. Runs are
 // serialised per session (see `serially`). Not loading (web-backend.ts).
 
-import { appendedOutputNames, disposeAppended, KvBuffers, kvBufferFeeds, presentTensors, runStep, selectLogits, stepFeedArrays, stepHidden, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
+import { appendedOutputNames, finishKvStep, runStep, selectLogits, startKvStep, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-web';
@@ -54,41 +54,27 @@ export class WebSession implements BackendSession {
     const { io, architecture } = this.pack;
     const { batchSize: B, sequenceLength: T } = input;
     const cache = input.cache as WebKvCache | null; // checked by runStep (validateStep)
-    const keep = input.keepCache !== false;
-
     // ---- feeds; on wasm the past is the cache's own arrays (with spare positions), on webgpu the
     // last step's present.* ----
-    const buffers = this.keepsArrays ? (cache?.ownBuffers() ?? (keep ? KvBuffers.create(this.pack, B, past + T) : null)) : null;
-    const feeds: Record<string, Tensor> = buffers === null ? (cache?.pastFeeds(this.pack) ?? {}) : {};
+    const kv = startKvStep(this.pack, input, past, cache, this.keepsArrays, (data, dims) => new Tensor('float32', data, dims));
+    const feeds: Record<string, Tensor> = {};
     for (const [name, feed] of Object.entries(stepFeedArrays(this.pack, input, past))) feeds[name] = new Tensor(feed.type, feed.data, feed.dims);
-    if (buffers !== null) {
-      if (keep) buffers.reserve(past + T, past);
-      Object.assign(feeds, kvBufferFeeds(this.pack, buffers, (data, dims) => new Tensor('float32', data, dims)));
-    }
+    Object.assign(feeds, kv.pastFeeds);
 
     // ---- run: on webgpu all outputs, so that the placement of present.* holds; on wasm only what
     // the step needs (a prefill's per-position hidden states are T × H floats) ----
-    const kv = !keep ? 'none' : this.keepsArrays ? 'appended' : 'present';
     let results: InferenceSession.OnnxValueMapType;
     try {
-      results = this.device === 'webgpu' ? await this.session.run(feeds) : await this.session.run(feeds, stepOutputNames(this.pack, input.hidden === true, kv));
+      results = this.device === 'webgpu' ? await this.session.run(feeds) : await this.session.run(feeds, stepOutputNames(this.pack, input.hidden === true, kv.fetch));
     } catch (cause) {
       throw new LoraTleError('E_BACKEND_RUN', `onnxruntime-web failed to run the step: ${(cause as Error).message}`, { cause });
     }
-    cache?.dispose(); // consumed: its tensors were the past of this step
+    cache?.dispose(); // consumed: its tensors (or arrays) were the past of this step
 
-    // ---- the next cache: the arrays with this step's rows written, the present.* tensors, or none ----
     const allLogits = (results[io.logits] as Tensor).data as Float32Array; // (B, T, V)
-    let next: WebKvCache;
-    if (keep && buffers !== null) {
-      writeAppended(this.pack, buffers, results, past, T);
-      next = new WebKvCache(B, past + T, [], [], this, buffers);
-    } else {
-      if (this.device === 'webgpu') disposeAppended(this.pack, results); // fetched only so the placement holds
-      const { keys, values } = keep || this.device === 'webgpu' ? presentTensors<Tensor>(this.pack, results) : { keys: [], values: [] };
-      next = new WebKvCache(B, past + T, keys, values, this);
-      if (!keep) next.dispose(); // keepCache false: the caller recomputes, nothing to pass on
-    }
+    const { keys, values, buffers, dispose } = finishKvStep<Tensor>(this.pack, kv, results, past, T, this.device === 'webgpu');
+    const next = new WebKvCache(B, past + T, keys, values, this, buffers);
+    if (dispose) next.dispose(); // keepCache false: the caller recomputes, nothing to pass on
     const output: StepOutput = { ...selectLogits(allLogits, B, T, architecture.vocabSize, input.logits), cache: next };
     if (input.hidden && io.hidden !== null) output.hidden = stepHidden(this.pack, (results[io.hidden] as Tensor).data as Float32Array, input, past); // (B, H)
     return output;
