@@ -16,7 +16,7 @@ import { loadPeftAdapter } from '@lora-tle/lora-store/node';
 import { createRouter, type Router } from '@lora-tle/router';
 import { LoraTleError, type LoraModuleWeights } from '@lora-tle/spec';
 import { embeddedFixtureDir, repositoryPath } from '../embedded-default.js';
-import { parsePositiveInteger } from '../options.js';
+import { parsePositiveInteger, promptFromFlags } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
 import { EMBEDDER_FLAG_HELP, embedderFromFlag, openPack, parseList } from './eval.js';
@@ -29,6 +29,7 @@ interface BenchFlags {
   rounds: number;
   modes?: string[];
   prompt?: string;
+  promptFile?: string;
   strategy: string;
   embedder: string;
   python?: boolean;
@@ -90,6 +91,7 @@ function runPythonOriginal(flags: BenchFlags, fixtureDir: string, prompt: string
 }
 
 export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Promise<void> {
+  const prompt = promptFromFlags(flags, DEFAULT_BENCH_PROMPT); // before the pack loads: a bad flag fails at once
   const opened = await openPack(flags.pack, terminal, flags.threads);
   let routerToDispose: Router | null = null; // with the hidden embedder it holds a KV cache
   try {
@@ -103,7 +105,6 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
     const adapterWeights = modes.includes('naive')
       ? await loadAdapterWeights(flags.adapters ?? join(fixtureDir, 'adapters'), adapters)
       : undefined;
-    const prompt = flags.prompt ?? DEFAULT_BENCH_PROMPT;
     terminal.stderr(`bench: ${modes.join(', ')} × ${flags.rounds} rounds of ${flags.tokens} tokens on ${opened.session.device}\n`);
     const collectGarbage = nodeGarbageCollector();
     if (!collectGarbage) terminal.stderr('bench: no access to the garbage collector; runs may pay for the garbage of the run before\n');
@@ -147,6 +148,7 @@ export const benchCommand: CliCommand = {
       .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')}; also step: the backend alone)`, (value) => parseList('--modes', value))
       .option('--threads <n>', 'onnxruntime intra-op threads, and torch threads for --python (default: their choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--prompt <text>', 'the prompt (default: a math word problem)')
+      .option('--prompt-file <path>', 'read the prompt from a file (long contexts)')
       .option('--strategy <spec>', 'routing strategy', 'paper')
       .option('--embedder <name>', EMBEDDER_FLAG_HELP, 'hashing')
       .option('--python', 'also run tools/original-loop/original_loop.py (transformers + PEFT) on the fixture')

@@ -148,4 +148,17 @@ describe.skipIf(!hasFixtureData)('lora-tle bench', () => {
     expect(report.ratios.routedOverBase).toBeCloseTo(report.runs[1]!.tokensPerSecond / report.runs[0]!.tokensPerSecond, 2);
     expect(report.ratios.routedOverNaive).toBeNull();
   }, 120_000);
+
+  it('reads --prompt-file, and refuses it next to --prompt or when missing with one line', async () => {
+    const promptFile = join(root, 'bench-prompt.txt');
+    writeFileSync(promptFile, 'Context: Lena lives in Tunis. Irene plays the violin.\n\nQuestion: Where does Lena live?\n\nAnswer:');
+    const result = await cli('bench', '--pack', packDir, '--tokens', '3', '--rounds', '1', '--modes', 'base', '--prompt-file', promptFile, '--json');
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { runs: { tokens: number }[] }).runs[0]!.tokens).toBe(3);
+    const both = await cli('bench', '--pack', packDir, '--prompt', 'x', '--prompt-file', promptFile);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr.trim().split('\n')).toEqual(['lora-tle: [E_USAGE] pass either --prompt or --prompt-file, not both']);
+    const missing = await cli('bench', '--pack', packDir, '--prompt-file', join(root, 'no-such-prompt.txt'));
+    expect(missing.stderr).toContain('[E_NOT_FOUND]');
+  }, 120_000);
 });

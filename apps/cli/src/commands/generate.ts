@@ -3,13 +3,12 @@
 // tiny-tle default; with --pack alone the modes that need no router work (base, uniform,
 // adapter:<name>). Ctrl-C stops generation cleanly. Not the engine (packages/engine).
 
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { needsRouter, parseRoutingMode, type DoneEvent, type GenerateRequest, type KvPolicy, type TokenEvent } from '@lora-tle/engine';
 import { LoraTleError } from '@lora-tle/spec';
 import { ensureEmbeddedDefault } from '../embedded-default.js';
 import { openGenerationRuntime } from '../generation-runtime.js';
-import { collect, parseFiniteNumber, parsePositiveInteger } from '../options.js';
+import { collect, parseFiniteNumber, parsePositiveInteger, promptFromFlags } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
 import { dominantAdapter, paletteFor } from './demo.js';
@@ -35,28 +34,13 @@ interface GenerateFlags {
   naive?: boolean;
 }
 
-function readPrompt(flags: GenerateFlags): string {
-  if (flags.prompt !== undefined && flags.promptFile !== undefined) {
-    throw new LoraTleError('E_USAGE', 'pass either --prompt or --prompt-file, not both');
-  }
-  if (flags.promptFile !== undefined) {
-    try {
-      return readFileSync(flags.promptFile, 'utf8');
-    } catch (cause) {
-      throw new LoraTleError('E_NOT_FOUND', `cannot read --prompt-file ${flags.promptFile}: ${(cause as Error).message}`, { cause });
-    }
-  }
-  if (flags.prompt === undefined) throw new LoraTleError('E_USAGE', 'give the text to continue with --prompt <text> or --prompt-file <path>');
-  return flags.prompt;
-}
-
 /** Weights as {adapter: w}, rounded to 4 decimals for printing. */
 export function weightRecord(adapters: readonly string[], weights: Float32Array): Record<string, number> {
   return Object.fromEntries(adapters.map((name, i) => [name, Math.round(weights[i]! * 1e4) / 1e4]));
 }
 
 export async function runGenerate(flags: GenerateFlags, terminal: Terminal): Promise<void> {
-  const prompt = readPrompt(flags);
+  const prompt = promptFromFlags(flags);
   let packDir = flags.pack;
   let storeDir = flags.store ?? null;
   if (packDir === undefined) {
