@@ -9,7 +9,8 @@
 //       [--rounds 6] [--tokens 128] [--threads 1] [--out sweep.json]
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchReport, BenchRun } from '@lora-tle/eval';
@@ -54,16 +55,20 @@ interface SweepRow {
   report: BenchReport;
 }
 const rows: SweepRow[] = [];
+const scratch = mkdtempSync(join(tmpdir(), 'lora-tle-context-sweep-'));
 for (const target of values.lengths.split(',').map(Number)) {
   const prompt = promptOf(target);
   const promptTokens = tokensOf(prompt);
   console.error(`context-sweep: ${promptTokens}-token prompt …`);
+  const promptFile = join(scratch, `prompt-${promptTokens}.txt`); // a file: one argument is limited to 128 KB
+  writeFileSync(promptFile, prompt);
   const json = execFileSync(process.execPath, [
     cli, 'bench', '--pack', packDir, '--adapters', join(fixtureDir, 'adapters'), '--data', join(fixtureDir, 'data'),
-    '--modes', 'base,token,naive', '--rounds', values.rounds, '--tokens', values.tokens, '--threads', values.threads, '--prompt', prompt, '--json',
+    '--modes', 'base,token,naive', '--rounds', values.rounds, '--tokens', values.tokens, '--threads', values.threads, '--prompt-file', promptFile, '--json',
   ], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   rows.push({ promptTokens, report: JSON.parse(json) as BenchReport });
 }
+rmSync(scratch, { recursive: true, force: true });
 
 const msPerToken = (run: BenchRun | undefined): number => (run === undefined ? Number.NaN : run.msPerToken.routing + run.msPerToken.model + run.msPerToken.sampling);
 const generated = Number(values.tokens);
