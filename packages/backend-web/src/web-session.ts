@@ -8,7 +8,7 @@
 import { appendedOutputNames, finishKvStep, runStep, selectLogits, startKvStep, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
-import { type InferenceSession, Tensor } from 'onnxruntime-web';
+import { env, type InferenceSession, Tensor } from 'onnxruntime-web';
 import { WEB_BACKEND_ID, WebKvCache } from './web-kv-cache.js';
 
 export class WebSession implements BackendSession {
@@ -20,7 +20,7 @@ export class WebSession implements BackendSession {
   // session), so every run and the dispose queue up here.
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** A wasm session on a pack with appended.* outputs: the cache lives in KvBuffers. */
+  /** A wasm session (not proxied) on a pack with appended.* outputs: the cache lives in KvBuffers. */
   private readonly keepsArrays: boolean;
 
   constructor(
@@ -30,7 +30,9 @@ export class WebSession implements BackendSession {
     /** Most query tokens one run may feed (WEBGPU_MAX_TOKENS_PER_RUN on webgpu); longer steps run in chunks. */
     private readonly maxTokensPerRun = Number.POSITIVE_INFINITY,
   ) {
-    this.keepsArrays = device !== 'webgpu' && appendedOutputNames(pack) !== null;
+    // with env.wasm.proxy onnxruntime-web transfers every input's buffer to its worker, which would
+    // detach the arrays after one run: such sessions feed present.* back instead
+    this.keepsArrays = device !== 'webgpu' && env.wasm.proxy !== true && appendedOutputNames(pack) !== null;
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
