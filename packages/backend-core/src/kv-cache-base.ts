@@ -24,7 +24,7 @@ export abstract class BackendKvCache<Tensor extends DisposableTensor> implements
     /** The session that made it: a cache from another session is refused. */
     readonly owner: object,
     /** The arrays holding it when the session keeps the cache itself (kv-buffers.ts); then keys and values are empty. */
-    private readonly buffers: KvBuffers | null = null,
+    private buffers: KvBuffers | null = null,
   ) {}
 
   get isDisposed(): boolean {
@@ -60,6 +60,7 @@ export abstract class BackendKvCache<Tensor extends DisposableTensor> implements
     if (this.disposed) return;
     this.disposed = true;
     for (const tensor of [...this.keys, ...this.values]) tensor.dispose();
+    this.buffers = null; // a consumed cache held on to must not keep the arrays (the next cache has them)
   }
 }
 

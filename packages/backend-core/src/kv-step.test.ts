@@ -69,6 +69,9 @@ describe('startKvStep and finishKvStep', () => {
     const second = startKvStep(pack, smallStep({ inputIds: Int32Array.of(4), sequenceLength: 1, cache }), 3, cache, true, tensor);
     expect(second.buffers).toBe(done.buffers);
     expect(second.pastFeeds['past_key_values.0.key']?.data).toBe(done.buffers!.layer(0).key);
+    cache.dispose(); // consumed: it lets go of the arrays and refuses to be fed again
+    expect(() => cache.ownBuffers()).toThrow(/disposed/);
+    expect((cache as unknown as { buffers: unknown }).buffers).toBeNull();
   });
 
   it('keepCache false fetches no K/V and leaves nothing to keep, on either path and on a device', () => {
