@@ -44,13 +44,13 @@ async function loadBoth(name: string, headDim: number): Promise<{ buffered: Back
 const weights = [mix([0.6, 0.4], 'cat'), mix([0.1, 0.9], 'cat')];
 
 /** Runs the same steps on both sessions; returns the largest logit difference and the last outputs. */
-async function runBoth(sessions: { buffered: BackendSession; present: BackendSession }, steps: Omit<StepInput, 'cache'>[]) {
+async function runBoth(pair: { buffered: BackendSession; present: BackendSession }, steps: Omit<StepInput, 'cache'>[]) {
   let buffered: StepOutput | null = null;
   let present: StepOutput | null = null;
   let worst = 0;
   for (const step of steps) {
-    buffered = await sessions.buffered.doStep({ ...step, cache: buffered?.cache ?? null });
-    present = await sessions.present.doStep({ ...step, cache: present?.cache ?? null });
+    buffered = await pair.buffered.doStep({ ...step, cache: buffered?.cache ?? null });
+    present = await pair.present.doStep({ ...step, cache: present?.cache ?? null });
     worst = Math.max(worst, maxAbsDifference(buffered.logits, present.logits));
   }
   return { worst, buffered: buffered!, present: present! };
