@@ -159,18 +159,27 @@ describe('hidden embedder on the pack', () => {
 
   it('follows a growing text incrementally: the vectors of embedding it from scratch, running only the appended tokens', async () => {
     const steps: number[] = []; // tokens fed per backend step
+    const keeps: (boolean | undefined)[] = []; // keepCache per backend step
     const inner = sessions.cat!;
-    const spied: BackendSession = { ...inner, pack: inner.pack, device: inner.device, backendId: inner.backendId, doStep: (input) => (steps.push(input.sequenceLength), inner.doStep(input)), dispose: () => inner.dispose() };
+    const spied: BackendSession = {
+      ...inner, pack: inner.pack, device: inner.device, backendId: inner.backendId,
+      doStep: (input) => (steps.push(input.sequenceLength), keeps.push(input.keepCache), inner.doStep(input)),
+      dispose: () => inner.dispose(),
+    };
     const embedder = createSessionHiddenEmbedder(spied, charTokenizer);
     const profiles = await embedder.embed(['the sum of two', 'def f(x):']);
+    expect(keeps).toEqual([false, false]); // whole texts: no cache copied out
     const state = embedder.createIncremental!(profiles);
     const texts = ['the sum', 'the sum of', 'the sum of 2', 'the sum of 2', 'def f'];
     const statuses: string[] = [];
     const fed: number[][] = [];
+    const updateKeeps: (boolean | undefined)[] = [];
     for (const text of texts) {
       steps.length = 0;
+      keeps.length = 0;
       statuses.push(await state.update(text));
       fed.push([...steps]);
+      updateKeeps.push(...keeps);
       steps.length = 0;
       const [direct] = await embedder.embed([text]);
       const embedding = state.embedding();
@@ -185,6 +194,7 @@ describe('hidden embedder on the pack', () => {
     expect(Math.max(...state.embedding().map((value, j) => Math.abs(value - direct![j]!)))).toBeLessThan(1e-5);
     const length = (text: string) => Array.from(charTokenizer.encode(text)).length;
     expect(fed).toEqual([[length('the sum')], [length('the sum of') - length('the sum')], [2], [], [length('def f')]]);
+    expect(updateKeeps).toEqual([true, true, true, true]); // the incremental state continues its cache
   });
 
   it('refuses a pack built without the hidden output', async () => {

@@ -28,9 +28,12 @@ export function createSessionHiddenEmbedder(session: BackendSession, tokenizer: 
     if (ids.length === 0) throw new LoraTleError('E_EMBEDDER', 'hidden embedder: the text has no tokens; route on a non-empty context');
     return ids.length > maxPositionEmbeddings ? ids.slice(ids.length - maxPositionEmbeddings) : ids;
   };
-  /** Runs `ids` on `cache` (null: from scratch); the mean hidden state of those ids (H,) and the new cache. */
-  const run = async (ids: readonly number[], cache: KvCache | null): Promise<{ hidden: Float32Array; cache: KvCache }> => {
-    const output = await session.doStep({ inputIds: Int32Array.from(ids), batchSize: 1, sequenceLength: ids.length, mix: [baseOnly], cache, logits: 'last', hidden: true });
+  /**
+   * Runs `ids` on `cache` (null: from scratch); the mean hidden state of those ids (H,) and the new
+   * cache (already disposed with `keepCache` false: the backend then copies no K/V out).
+   */
+  const run = async (ids: readonly number[], cache: KvCache | null, keepCache = true): Promise<{ hidden: Float32Array; cache: KvCache }> => {
+    const output = await session.doStep({ inputIds: Int32Array.from(ids), batchSize: 1, sequenceLength: ids.length, mix: [baseOnly], cache, logits: 'last', hidden: true, keepCache });
     if (output.hidden === undefined) {
       output.cache.dispose();
       throw new LoraTleError('E_EMBEDDER', 'hidden embedder: the backend returned no hidden state; rebuild the pack without --no-hidden');
@@ -83,8 +86,7 @@ export function createSessionHiddenEmbedder(session: BackendSession, tokenizer: 
     async embedHidden(texts) {
       const vectors: Float32Array[] = [];
       for (const text of texts) {
-        const { hidden, cache } = await run(idsOf(text), null);
-        cache.dispose();
+        const { hidden } = await run(idsOf(text), null, false); // one whole text: nothing to continue
         vectors.push(Float32Array.from(hidden)); // (H,)
       }
       return vectors;
