@@ -2,12 +2,13 @@
 // appended.*) against the same pack loaded as an older one (pack.json without appended.*, so the
 // whole present.* is fetched and fed back): the same logits step after step while the arrays
 // grow 64 → 128 → 256 positions, for a left-padded batch, a multi-token step on a cache, and both
-// rotary layouts (RoPE nodes at head_dim 8, inside GroupQueryAttention at 16).
+// rotary layouts (RoPE nodes at head_dim 8, inside GroupQueryAttention at 16); and a pack built
+// without appended.* at all.
 
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRandomAdapter, createRandomLlama } from '@lora-tle/graph';
+import { createRandomAdapter, createRandomLlama, writeModelPack } from '@lora-tle/graph';
 import { isLoraTleError, type BackendSession, type PackManifest, type StepInput, type StepOutput } from '@lora-tle/spec';
 import { createNodeBackend } from './index.js';
 import type { NodeKvCache } from './node-kv-cache.js';
@@ -99,5 +100,24 @@ describe.each([
     await both.buffered.doStep({ ...steps[1]!, cache: first.cache });
     const error = await both.buffered.doStep({ ...steps[1]!, cache: first.cache }).catch((caught: unknown) => caught);
     expect(isLoraTleError(error) && error.code).toBe('E_BACKEND_DISPOSED');
+  });
+});
+
+describe('a pack built without appended.* (writeModelPack withAppended: false)', () => {
+  it('has no such outputs, names none in pack.json, and runs on present.* with the same logits', async () => {
+    const model = createRandomLlama({ headDim: 16, numKvHeads: 1, maxPositionEmbeddings: 300 }, 7);
+    const adapters = [createRandomAdapter(model.architecture, { name: 'a', rank: 4, targets: ['q_proj', 'v_proj'] }, 8)];
+    const withDir = await buildPack(dirs, 'with-appended', model, adapters);
+    const withoutDir = dirs.make('without-appended');
+    await writeModelPack({ source: model, adapters, destination: withoutDir, withAppended: false });
+    const manifest = JSON.parse(readFileSync(join(withoutDir, 'pack.json'), 'utf8')) as PackManifest;
+    expect([manifest.io.appendedKey, manifest.io.appendedValue]).toEqual([null, null]);
+    const pair = { buffered: await backend.doLoad(withDir), present: await backend.doLoad(withoutDir) };
+    sessions.push(pair.buffered, pair.present);
+    const steps: Omit<StepInput, 'cache'>[] = [{ inputIds: Int32Array.of(5, 9, 11, 2), batchSize: 1, sequenceLength: 4, mix: [mix([0.7], 'cat')] }];
+    for (let step = 0; step < 70; step++) steps.push({ inputIds: Int32Array.of(4 + (step % 30)), batchSize: 1, sequenceLength: 1, mix: [mix([0.7], 'cat')] });
+    const { worst, present } = await runBoth(pair, steps);
+    expect(worst).toBeLessThan(1e-5);
+    expect((present.cache as NodeKvCache).ownBuffers()).toBeNull();
   });
 });

@@ -19,6 +19,7 @@ export interface BuildPackOptions {
   combination?: Combination; // default 'cat'
   overwrite?: boolean;
   withHidden?: boolean; // default true
+  withAppended?: boolean; // default true
   onProgress?: ProgressListener;
 }
 
@@ -60,6 +61,7 @@ export async function buildModelPack(options: BuildPackOptions): Promise<PackMan
       combination: options.combination ?? 'cat',
       overwrite: options.overwrite ?? false,
       withHidden: options.withHidden ?? true,
+      withAppended: options.withAppended ?? true,
       tokenizerFiles: { tokenizer: inCheckpoint('tokenizer.json'), tokenizerConfig: inCheckpoint('tokenizer_config.json') },
       sourceHashes,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -25,6 +25,8 @@ export interface DecoderGraphOptions {
   baseWriter: ExternalDataWriter;
   adapterWriter: ExternalDataWriter | null;
   withHidden: boolean;
+  /** Add the appended.{i}.* outputs (a backend's own KV arrays need them). */
+  withAppended: boolean;
   onProgress?: ProgressListener;
 }
 
@@ -254,12 +256,14 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   // backend that keeps the cache in its own buffers feeds past_key_values with spare positions
   // (GroupQueryAttention reads the first seqlens_k + 1 − T of them) and fetches only these rows,
   // instead of copying the whole present.* out of the session every step ----
-  const appendedFrom = builder.op('Sub', [totalLength64, stepLength]); // (1,) = total − T
-  const positionAxis = builder.int64Constant([2]);
-  for (let layer = 0; layer < numLayers; layer++) {
-    for (const kind of ['key', 'value'] as const) {
-      builder.op('Slice', [presentName(kind, layer), appendedFrom, totalLength64, positionAxis], { output: appendedName(kind, layer) });
-      builder.output(appendedName(kind, layer), ElementType.float32, ['batch_size', numKvHeads, 'sequence_length', d]);
+  if (options.withAppended) {
+    const appendedFrom = builder.op('Sub', [totalLength64, stepLength]); // (1,) = total − T
+    const positionAxis = builder.int64Constant([2]);
+    for (let layer = 0; layer < numLayers; layer++) {
+      for (const kind of ['key', 'value'] as const) {
+        builder.op('Slice', [presentName(kind, layer), appendedFrom, totalLength64, positionAxis], { output: appendedName(kind, layer) });
+        builder.output(appendedName(kind, layer), ElementType.float32, ['batch_size', numKvHeads, 'sequence_length', d]);
+      }
     }
   }
 

@@ -26,6 +26,11 @@ export interface WritePackOptions {
   overwrite?: boolean;
   /** Add the `last_hidden_state` output (for the `hidden` embedder). Default true. */
   withHidden?: boolean;
+  /**
+   * Add the `appended.{i}.*` outputs, so CPU and wasm backends keep the KV cache in their own arrays.
+   * Default true; a pack only ever run on WebGPU can leave them out (a WebGPU session runs every output).
+   */
+  withAppended?: boolean;
   /** tokenizer.json / tokenizer_config.json to copy into the pack. */
   tokenizerFiles?: { tokenizer?: string | null; tokenizerConfig?: string | null };
   sourceHashes?: Record<string, string>;
@@ -83,7 +88,8 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
   const adapterWriter = adapters.length > 0 ? new ExternalDataWriter(join(staging, PACK_FILES.adapterWeights), PACK_FILES.adapterWeights) : null;
   try {
     const withHidden = options.withHidden ?? true;
-    const graphOptions = { source, adapters, combination, baseWriter, adapterWriter, withHidden, ...(options.fusedBMaxZeros === undefined ? {} : { fusedBMaxZeros: options.fusedBMaxZeros }) };
+    const withAppended = options.withAppended ?? true;
+    const graphOptions = { source, adapters, combination, baseWriter, adapterWriter, withHidden, withAppended, ...(options.fusedBMaxZeros === undefined ? {} : { fusedBMaxZeros: options.fusedBMaxZeros }) };
     const model = await buildDecoderGraph(options.onProgress ? { ...graphOptions, onProgress: options.onProgress } : graphOptions);
     baseWriter.close();
     adapterWriter?.close();
@@ -104,7 +110,11 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
       adapters: adapters.map((adapter) => adapterInfo(source, adapter)),
       dtype: 'float32',
       opset: { ...OPSET },
-      io: withHidden ? { ...GRAPH_IO } : { ...GRAPH_IO, hidden: null, hiddenPerPosition: false },
+      io: {
+        ...GRAPH_IO,
+        ...(withHidden ? {} : { hidden: null, hiddenPerPosition: false }),
+        ...(withAppended ? {} : { appendedKey: null, appendedValue: null }),
+      },
       files: {
         model: PACK_FILES.model,
         baseWeights: PACK_FILES.baseWeights,

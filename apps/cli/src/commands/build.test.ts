@@ -73,7 +73,7 @@ describe('lora-tle build', () => {
       ['coder', 2, ['down_proj', 'k_proj', 'q_proj']],
     ]);
     expect(manifest.combination).toBe('cat');
-    expect(manifest.io).toMatchObject({ hidden: 'last_hidden_state', hiddenPerPosition: true });
+    expect(manifest.io).toMatchObject({ hidden: 'last_hidden_state', hiddenPerPosition: true, appendedKey: 'appended.{i}.key', appendedValue: 'appended.{i}.value' });
     expect(manifest.files.tokenizer).toBe('tokenizer.json');
     const summary = result.stdout.replace(/\n/g, ' ');
     expect(summary).toMatch(new RegExp(`^Built ${path('pack')} in \\d+\\.\\d s: llama with 2 layers \\(hidden 16, 2 heads / 1 kv heads, head_dim 8,`));
@@ -91,17 +91,18 @@ describe('lora-tle build', () => {
     expect(await leftovers('pack')).toEqual(['pack']);
   });
 
-  it('--combination and --no-hidden reach the pack; --overwrite replaces a pack', async () => {
+  it('--combination, --no-hidden and --no-appended reach the pack; --overwrite replaces a pack', async () => {
     const first = await runInProcess(['build', '--base', path('base'), '--adapter', path('math'), '--out', path('linear')]);
     expect(first.code, first.stderr).toBe(0);
     expect(readManifest(path('linear')).combination).toBe('cat');
-    const again = await runInProcess(['build', '--base', path('base'), '--adapter', path('math'), '--adapter', `m2=${path('math')}`, '--out', path('linear'), '--combination', 'linear', '--no-hidden', '--overwrite']);
+    const again = await runInProcess(['build', '--base', path('base'), '--adapter', path('math'), '--adapter', `m2=${path('math')}`, '--out', path('linear'), '--combination', 'linear', '--no-hidden', '--no-appended', '--overwrite']);
     expect(again.code, again.stderr).toBe(0);
     const manifest = readManifest(path('linear'));
     expect(manifest.combination).toBe('linear');
     expect(manifest.io.hidden).toBeNull();
+    expect([manifest.io.appendedKey, manifest.io.appendedValue]).toEqual([null, null]);
     expect(manifest.adapters.map((adapter) => adapter.name)).toEqual(['math', 'm2']);
-    expect(again.stdout).toContain('without the hidden output');
+    expect(again.stdout.replace(/\n/g, ' ')).toContain('without the hidden output, without the appended.* KV outputs');
     expect(await leftovers('linear')).toEqual(['linear']);
   });
 

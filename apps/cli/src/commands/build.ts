@@ -22,6 +22,7 @@ interface BuildFlags {
   out: string;
   combination: Combination;
   hidden: boolean; // false with --no-hidden
+  appended: boolean; // false with --no-appended
   overwrite?: boolean;
 }
 
@@ -120,7 +121,9 @@ function summary(out: string, manifest: PackManifest, seconds: number): string {
   const sizes = fileNames.map((name) => ({ name, bytes: statSync(join(out, name)).size }));
   const total = sizes.reduce((sum, file) => sum + file.bytes, 0);
   const files = sizes.map((file) => `${file.name} ${formatBytes(file.bytes)}`).join(', ');
-  const hidden = manifest.io.hidden === null ? 'without the hidden output' : `with the hidden output (${manifest.io.hidden})`;
+  const hidden =
+    (manifest.io.hidden === null ? 'without the hidden output' : `with the hidden output (${manifest.io.hidden})`) +
+    (manifest.io.appendedKey ? '' : ', without the appended.* KV outputs');
   return wrap(
     `Built ${out} in ${seconds.toFixed(1)} s: ${architectureSentence(manifest)}, ${adapters}; combination ${manifest.combination}, ${hidden}. ` +
       `Files: ${files} (${formatBytes(total)} in all).`,
@@ -158,6 +161,7 @@ async function runBuild(flags: BuildFlags, terminal: Terminal): Promise<void> {
       combination: flags.combination,
       overwrite: flags.overwrite === true,
       withHidden: flags.hidden,
+      withAppended: flags.appended,
       onProgress: ({ done, total }) => {
         bar ??= terminal.progress('building pack', total);
         bar.update(done);
@@ -188,6 +192,7 @@ export const buildCommand: CliCommand = {
       .requiredOption('--out <pack>', 'output pack directory (must not exist unless --overwrite)')
       .addOption(new Option('--combination <type>', 'how adapters are mixed at run time').choices([...BUILD_COMBINATIONS]).default('cat'))
       .option('--no-hidden', 'leave out the last_hidden_state output (the `hidden` embedder needs it)')
+      .option('--no-appended', 'leave out the appended.* outputs: CPU and wasm then copy the whole KV cache out every step; for packs run only on WebGPU')
       .option('--overwrite', 'replace an existing model pack at --out (only a directory with pack.json)')
       .addHelpText(
         'after',
