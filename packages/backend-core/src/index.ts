@@ -9,6 +9,6 @@ export { mergeBackendOptions, runStep } from './run-step.js';
 export { emptyPastShape, stepFeedArrays, type FeedArray } from './feed-arrays.js';
 export { selectLogits, stepHidden } from './step-outputs.js';
 export { columns, planChunks, stepInChunks, WEBGPU_MAX_TOKENS_PER_RUN, type ChunkedStepShape } from './chunked-step.js';
-export { BackendKvCache, disposeAppended, presentTensors, type DisposableTensor } from './kv-cache-base.js';
+export { BackendKvCache, presentTensors, type DisposableTensor } from './kv-cache-base.js';
 export { KvBuffers, kvBufferFeeds, kvCapacityFor, MIN_KV_CAPACITY, writeAppended } from './kv-buffers.js';
 export { finishKvStep, startKvStep, type KvStep, type KvStepResult } from './kv-step.js';

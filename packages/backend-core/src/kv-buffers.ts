@@ -9,7 +9,7 @@
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest } from '@lora-tle/spec';
-import { appendedOutputNames, pastInputNames } from './pack-io-names.js';
+import { pastInputNames, requireAppendedOutputNames } from './pack-io-names.js';
 
 /** The fewest positions a cache is allocated with. */
 export const MIN_KV_CAPACITY = 64;
@@ -107,8 +107,7 @@ export function kvBufferFeeds<Tensor>(pack: PackManifest, buffers: KvBuffers, te
 
 /** Writes a run's appended.{i}.* rows, T positions at `past`, into `buffers`. */
 export function writeAppended(pack: PackManifest, buffers: KvBuffers, outputs: Readonly<Record<string, unknown>>, past: number, T: number): void {
-  const names = appendedOutputNames(pack);
-  if (names === null) throw new LoraTleError('E_PACK_INVALID', 'the pack was built without the appended.* outputs; rebuild it with `lora-tle build`');
+  const names = requireAppendedOutputNames(pack);
   const rowsOf = (name: string) => (outputs[name] as { data: unknown } | undefined)?.data as Float32Array;
   names.forEach((layer, index) => buffers.write(index, rowsOf(layer.key), rowsOf(layer.value), past, T));
 }

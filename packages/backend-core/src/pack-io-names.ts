@@ -16,7 +16,8 @@ export const layerName = (template: string, layer: number): string => template.r
 const pastNames = new WeakMap<PackManifest, readonly LayerNames[]>();
 const presentNames = new WeakMap<PackManifest, readonly LayerNames[]>();
 const appendedNames = new WeakMap<PackManifest, readonly LayerNames[]>();
-const outputNames = new WeakMap<PackManifest, Record<`${StepKvOutputs}:${boolean}`, readonly string[]>>();
+/** Per pack: kv → [without hidden, with hidden] fetch lists (no key string built per step). */
+const outputNames = new WeakMap<PackManifest, Partial<Record<StepKvOutputs, [readonly string[], readonly string[]]>>>();
 
 /** Which K/V outputs a step fetches: the whole present.*, only the rows it appended (pack.io.appendedKey), or none (keepCache false). */
 export type StepKvOutputs = 'present' | 'appended' | 'none';
@@ -48,25 +49,30 @@ export function appendedOutputNames(pack: PackManifest): readonly LayerNames[] |
   return names;
 }
 
+/** appended.{i}.key/value for every layer; E_PACK_INVALID for a pack built without them. */
+export function requireAppendedOutputNames(pack: PackManifest): readonly LayerNames[] {
+  const names = appendedOutputNames(pack);
+  if (names === null) throw new LoraTleError('E_PACK_INVALID', 'the pack was built without the appended.* outputs; rebuild it with `lora-tle build`');
+  return names;
+}
+
 /**
  * What one step fetches: logits, the K/V outputs per layer (present.* by default; the appended rows
  * with kv = 'appended', which needs a pack built with them; none with 'none') and the hidden output
  * when asked and built.
  */
 export function stepOutputNames(pack: PackManifest, hidden: boolean, kv: StepKvOutputs = 'present'): readonly string[] {
-  let names = outputNames.get(pack);
-  if (names === undefined) outputNames.set(pack, (names = {} as Record<`${StepKvOutputs}:${boolean}`, readonly string[]>));
-  const key = `${kv}:${hidden}` as const;
-  let list = names[key];
-  if (list === undefined) {
-    const layers = kv === 'present' ? presentOutputNames(pack) : kv === 'appended' ? appendedOutputNames(pack) : [];
-    if (layers === null) throw new LoraTleError('E_PACK_INVALID', 'the pack was built without the appended.* outputs; rebuild it with `lora-tle build`');
-    const fetched = [pack.io.logits];
-    for (const layer of layers) fetched.push(layer.key, layer.value);
-    if (hidden && pack.io.hidden !== null) fetched.push(pack.io.hidden);
-    names[key] = list = Object.freeze(fetched);
+  let perKv = outputNames.get(pack);
+  if (perKv === undefined) outputNames.set(pack, (perKv = {}));
+  let lists = perKv[kv];
+  if (lists === undefined) {
+    const layers = kv === 'present' ? presentOutputNames(pack) : kv === 'appended' ? requireAppendedOutputNames(pack) : [];
+    const withoutHidden = [pack.io.logits];
+    for (const layer of layers) withoutHidden.push(layer.key, layer.value);
+    const withHidden = pack.io.hidden === null ? withoutHidden : [...withoutHidden, pack.io.hidden];
+    perKv[kv] = lists = [Object.freeze(withoutHidden), Object.freeze(withHidden)];
   }
-  return list;
+  return lists[hidden ? 1 : 0];
 }
 
 /** Every output of the pack's graph: logits, present.*, the hidden output and appended.* where built. */
