@@ -5,7 +5,7 @@
 // the first pack's inputs and outputs and no model in between (each present = past plus one
 // position; logits a constant): what one run costs the onnxruntime-node binding alone. With
 // --recompute, every step instead runs the whole sequence so far with no cache (the forward of the
-// naive paper loop). With --kv-arrays, packs that have appended.* outputs keep the cache as the node
+// naive paper loop). With --kv-arrays, packs that have the appended rows' output keep the cache as the node
 // backend does on CPU (backend-core KvBuffers: fed with spare positions, filled from the appended
 // rows) instead of fetching present.* every step. The numbers in docs/results.md ("Where a
 // token-level token goes now") come from this script.
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { appendedOutputNames, KvBuffers, kvBufferFeeds, pastInputNames, presentOutputNames, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
+import { appendedOutputName, KvBuffers, kvBufferFeeds, pastInputNames, presentOutputNames, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
 import type { PackManifest } from '@lora-tle/spec';
 import { ElementType, GraphBuilder, int } from '../../packages/graph/src/onnx-builder.js';
 import { bareStepFeeds } from './bare-feeds.js';
@@ -104,7 +104,7 @@ async function arraysStep(variant: Variant, buffers: KvBuffers, tokens: number, 
 
 /** Prefill, then `steps` one-token steps; returns [wall, CPU] ms per decode step. */
 async function decodeLoop(variant: Variant): Promise<[number, number]> {
-  if (values['kv-arrays'] && !recompute && appendedOutputNames(variant.pack) !== null && !variant.label.startsWith('io-only')) {
+  if (values['kv-arrays'] && !recompute && appendedOutputName(variant.pack) !== null && !variant.label.startsWith('io-only')) {
     const buffers = KvBuffers.create(variant.pack, 1, promptTokens);
     await arraysStep(variant, buffers, promptTokens, 0);
     const cpuAtStart = process.cpuUsage();
@@ -144,7 +144,7 @@ const median = (numbers: readonly number[]): number => {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
-const kind = recompute ? 'recompute steps (the whole sequence, no cache)' : values['kv-arrays'] ? 'decode steps (KV arrays where the pack has appended.*)' : 'decode steps';
+const kind = recompute ? 'recompute steps (the whole sequence, no cache)' : values['kv-arrays'] ? 'decode steps (KV arrays where the pack has the appended rows)' : 'decode steps';
 console.log(`bare onnxruntime-node ${kind}: ${promptTokens}-token prefill, then ${steps} steps; median of ${rounds} alternating rounds; ${threads} thread(s)`);
 console.log('variant'.padEnd(48), 'wall ms/step', ' CPU ms/step', '  × first (wall, CPU)');
 variants.forEach((variant, index) => {

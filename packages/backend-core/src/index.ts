@@ -3,7 +3,7 @@
 // KV-cache bookkeeping and the session-kept KV arrays. No runtime imports: it returns plain typed
 // arrays and shapes; each backend makes its own tensors.
 export { checkPackManifest, REBUILD_PACK } from './pack-manifest-check.js';
-export { appendedOutputNames, graphOutputNames, layerName, pastInputNames, presentOutputNames, stepOutputNames, type LayerNames, type StepKvOutputs } from './pack-io-names.js';
+export { appendedOutputName, graphOutputNames, layerName, pastInputNames, presentOutputNames, stepOutputNames, type LayerNames, type StepKvOutputs } from './pack-io-names.js';
 export { validateStep } from './step-validation.js';
 export { mergeBackendOptions, runStep } from './run-step.js';
 export { emptyPastShape, stepFeedArrays, type FeedArray } from './feed-arrays.js';

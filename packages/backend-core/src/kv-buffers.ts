@@ -1,15 +1,15 @@
 // A KV cache kept in the backend's own arrays instead of the session's present.* outputs: per layer
 // a key and a value array (B, n_kv, capacity, d) with spare positions, grown by doubling. Every
 // step feeds them whole as past_key_values (GroupQueryAttention reads only the first cache-length
-// positions of each row), fetches just the rows the step appended (appended.{i}.*, (B, n_kv, T, d))
-// and writes them after the cache's length — so a decode step copies T positions out of the
+// positions of each row), fetches just the rows the step appended (one output for all layers,
+// (2·L·B, n_kv, T, d)) and writes them after the cache's length — so a decode step copies T positions out of the
 // session instead of all of them. A step consumes its cache, so the next cache may share and
 // extend the same arrays. Not tensor creation (each backend's session) nor the cache object
 // (BackendKvCache).
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest } from '@lora-tle/spec';
-import { pastInputNames, requireAppendedOutputNames } from './pack-io-names.js';
+import { pastInputNames, requireAppendedOutputName } from './pack-io-names.js';
 
 /** The fewest positions a cache is allocated with. */
 export const MIN_KV_CAPACITY = 64;
@@ -75,20 +75,28 @@ export class KvBuffers {
     this.capacityNow = capacity;
   }
 
-  /** Writes one step's appended rows, (B, n_kv, T, d) each, at positions [at, at + T) of `layer`. */
-  write(layer: number, keyRows: Float32Array, valueRows: Float32Array, at: number, T: number): void {
-    const rows = this.batchSize * this.kvHeads;
+  /**
+   * Writes one step's appended rows of every layer at positions [at, at + T): `appended` is
+   * (2·L·B, n_kv, T, d), layer i's key rows first, then its value rows (pack.io.appended).
+   */
+  write(appended: Float32Array, at: number, T: number): void {
+    const rows = this.batchSize * this.kvHeads; // (B, n_kv) rows per layer and kind
     const { headDim: d, capacityNow: capacity } = this;
-    if (at + T > capacity || keyRows.length !== rows * T * d || valueRows.length !== rows * T * d) {
-      throw new LoraTleError('E_BACKEND_RUN', `the session returned appended rows of ${keyRows.length}/${valueRows.length} values for ${T} positions at ${at} of ${capacity}, expected (B, n_kv, T, d) = ${rows * T * d}; rebuild the pack with \`lora-tle build\``);
+    const perArray = rows * T * d;
+    if (at + T > capacity || appended.length !== 2 * this.keys.length * perArray) {
+      throw new LoraTleError('E_BACKEND_RUN', `the session returned ${appended.length} appended values for ${T} positions at ${at} of ${capacity}, expected (2·L·B, n_kv, T, d) = ${2 * this.keys.length * perArray}; rebuild the pack with \`lora-tle build\``);
     }
-    const key = this.keys[layer] as Float32Array;
-    const value = this.values[layer] as Float32Array;
-    for (let row = 0; row < rows; row++) {
-      const source = row * T * d;
-      const target = (row * capacity + at) * d;
-      key.set(keyRows.subarray(source, source + T * d), target);
-      value.set(valueRows.subarray(source, source + T * d), target);
+    for (let layer = 0; layer < this.keys.length; layer++) {
+      const key = this.keys[layer] as Float32Array;
+      const value = this.values[layer] as Float32Array;
+      const keyStart = 2 * layer * perArray;
+      const valueStart = keyStart + perArray;
+      for (let row = 0; row < rows; row++) {
+        const source = row * T * d;
+        const target = (row * capacity + at) * d;
+        key.set(appended.subarray(keyStart + source, keyStart + source + T * d), target);
+        value.set(appended.subarray(valueStart + source, valueStart + source + T * d), target);
+      }
     }
   }
 }
@@ -105,9 +113,9 @@ export function kvBufferFeeds<Tensor>(pack: PackManifest, buffers: KvBuffers, te
   return feeds;
 }
 
-/** Writes a run's appended.{i}.* rows, T positions at `past`, into `buffers`. */
+/** Writes a run's appended rows (pack.io.appended), T positions at `past`, into `buffers`. */
 export function writeAppended(pack: PackManifest, buffers: KvBuffers, outputs: Readonly<Record<string, unknown>>, past: number, T: number): void {
-  const names = requireAppendedOutputNames(pack);
-  const rowsOf = (name: string) => (outputs[name] as { data: unknown } | undefined)?.data as Float32Array;
-  names.forEach((layer, index) => buffers.write(index, rowsOf(layer.key), rowsOf(layer.value), past, T));
+  const appended = (outputs[requireAppendedOutputName(pack)] as { data: unknown } | undefined)?.data;
+  if (!(appended instanceof Float32Array)) throw new LoraTleError('E_BACKEND_RUN', `the session returned no float32 ${pack.io.appended ?? 'appended rows'}; rebuild the pack with \`lora-tle build\``);
+  buffers.write(appended, past, T);
 }

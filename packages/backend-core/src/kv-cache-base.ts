@@ -6,7 +6,7 @@
 import { LoraTleError } from '@lora-tle/spec';
 import type { KvCache, PackManifest } from '@lora-tle/spec';
 import type { KvBuffers } from './kv-buffers.js';
-import { appendedOutputNames, pastInputNames, presentOutputNames } from './pack-io-names.js';
+import { appendedOutputName, pastInputNames, presentOutputNames } from './pack-io-names.js';
 
 export interface DisposableTensor {
   dispose(): void;
@@ -75,10 +75,8 @@ export function presentTensors<Tensor>(pack: PackManifest, outputs: Readonly<Rec
   return { keys, values };
 }
 
-/** Disposes the appended.{i}.* outputs of a run that fetched every output but keeps its cache as present.* (WebGPU). */
+/** Disposes the appended rows' output of a run that fetched every output but keeps its cache as present.* (WebGPU). */
 export function disposeAppended(pack: PackManifest, outputs: Readonly<Record<string, unknown>>): void {
-  for (const names of appendedOutputNames(pack) ?? []) {
-    (outputs[names.key] as DisposableTensor | undefined)?.dispose();
-    (outputs[names.value] as DisposableTensor | undefined)?.dispose();
-  }
+  const name = appendedOutputName(pack);
+  if (name !== null) (outputs[name] as DisposableTensor | undefined)?.dispose();
 }

@@ -22,19 +22,18 @@ const owner = {};
 const tensor = (data: Float32Array, dims: number[]) => new FakeTensor(data, dims);
 const withAppended = () => {
   const pack = smallPack(); // 2 layers, n_kv 2, d 4, 16 positions
-  pack.io.appendedKey = 'appended.{i}.key';
-  pack.io.appendedValue = 'appended.{i}.value';
+  pack.io.appended = 'appended_key_values';
   return pack;
 };
-/** Outputs of a run of T tokens: present.* of `total` positions and appended.* of T, all fake. */
+/** Outputs of a run of T tokens: present.* of `total` positions and the appended rows of T (each layer's filled with layer + 1), all fake. */
 function outputs(T: number, total: number): Record<string, FakeTensor> {
   const result: Record<string, FakeTensor> = {};
+  const appended = new Float32Array(2 * 2 * 2 * T * 4); // (2·L·B, n_kv, T, d)
   for (const layer of [0, 1]) {
-    for (const kind of ['key', 'value']) {
-      result[`present.${layer}.${kind}`] = tensor(new Float32Array(2 * total * 4), [1, 2, total, 4]);
-      result[`appended.${layer}.${kind}`] = tensor(new Float32Array(2 * T * 4).fill(layer + 1), [1, 2, T, 4]);
-    }
+    for (const kind of ['key', 'value']) result[`present.${layer}.${kind}`] = tensor(new Float32Array(2 * total * 4), [1, 2, total, 4]);
+    appended.fill(layer + 1, layer * 2 * 2 * T * 4, (layer + 1) * 2 * 2 * T * 4);
   }
+  result['appended_key_values'] = tensor(appended, [4, 2, T, 4]);
   return result;
 }
 
@@ -86,11 +85,11 @@ describe('startKvStep and finishKvStep', () => {
     expect(onArrays.fetch).toBe('none');
     expect(onArrays.pastFeeds['past_key_values.0.key']?.data).toBe(buffers.layer(0).key); // still the past
 
-    // WebGPU: every output was fetched; appended.* is disposed, present.* handed over to be disposed
+    // WebGPU: every output was fetched; the appended rows are disposed, present.* handed over to be disposed
     const onDevice = startKvStep(arrays, smallStep({ keepCache: false }), 0, null, false, tensor);
     const out = outputs(3, 3);
     const result = finishKvStep(arrays, onDevice, out, 0, 3, true);
-    expect(out['appended.0.key']!.disposed).toBe(true);
+    expect(out['appended_key_values']!.disposed).toBe(true);
     expect(result.keys[0]).toBe(out['present.0.key']);
     expect(result.dispose).toBe(true);
   });

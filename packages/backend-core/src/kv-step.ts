@@ -28,7 +28,7 @@ export interface KvStepResult<Tensor> {
 
 /**
  * Before a run of `input` on a past of `past`: with `keepsArrays` (a session on a pack with
- * appended.* whose outputs come to the CPU) the cache lives in KvBuffers, else in present.* tensors.
+ * the appended rows' output, whose outputs come to the CPU) the cache lives in KvBuffers, else in present.* tensors.
  */
 export function startKvStep<Tensor extends DisposableTensor>(
   pack: PackManifest,
@@ -50,7 +50,7 @@ export function startKvStep<Tensor extends DisposableTensor>(
 /**
  * After the run (`outputs`): writes the appended rows into the arrays, or takes the present.*
  * tensors. `kvOnDevice`: the session fetched every output with present.* left on the device
- * (WebGPU), so appended.* is disposed and present.* is taken even when not kept, to be disposed.
+ * (WebGPU), so the appended rows are disposed and present.* is taken even when not kept, to be disposed.
  */
 export function finishKvStep<Tensor extends DisposableTensor>(
   pack: PackManifest,

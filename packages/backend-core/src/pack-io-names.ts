@@ -15,11 +15,10 @@ export const layerName = (template: string, layer: number): string => template.r
 
 const pastNames = new WeakMap<PackManifest, readonly LayerNames[]>();
 const presentNames = new WeakMap<PackManifest, readonly LayerNames[]>();
-const appendedNames = new WeakMap<PackManifest, readonly LayerNames[]>();
 /** Per pack: kv → [without hidden, with hidden] fetch lists (no key string built per step). */
 const outputNames = new WeakMap<PackManifest, Partial<Record<StepKvOutputs, [readonly string[], readonly string[]]>>>();
 
-/** Which K/V outputs a step fetches: the whole present.*, only the rows it appended (pack.io.appendedKey), or none (keepCache false). */
+/** Which K/V outputs a step fetches: the whole present.*, only the rows it appended (pack.io.appended), or none (keepCache false). */
 export type StepKvOutputs = 'present' | 'appended' | 'none';
 
 function perLayer(pack: PackManifest, keyTemplate: string, valueTemplate: string): readonly LayerNames[] {
@@ -40,43 +39,39 @@ export function presentOutputNames(pack: PackManifest): readonly LayerNames[] {
   return names;
 }
 
-/** appended.{i}.key/value for every layer, or null for a pack built without them. */
-export function appendedOutputNames(pack: PackManifest): readonly LayerNames[] | null {
-  const { appendedKey, appendedValue } = pack.io;
-  if (!appendedKey || !appendedValue) return null;
-  let names = appendedNames.get(pack);
-  if (names === undefined) appendedNames.set(pack, (names = perLayer(pack, appendedKey, appendedValue)));
-  return names;
+/** The output of every layer's appended K/V rows (pack.io.appended), or null for a pack built without it. */
+export function appendedOutputName(pack: PackManifest): string | null {
+  return typeof pack.io.appended === 'string' && pack.io.appended.length > 0 ? pack.io.appended : null;
 }
 
-/** appended.{i}.key/value for every layer; E_PACK_INVALID for a pack built without them. */
-export function requireAppendedOutputNames(pack: PackManifest): readonly LayerNames[] {
-  const names = appendedOutputNames(pack);
-  if (names === null) throw new LoraTleError('E_PACK_INVALID', 'the pack was built without the appended.* outputs; rebuild it with `lora-tle build`');
-  return names;
+/** pack.io.appended; E_PACK_INVALID for a pack built without it. */
+export function requireAppendedOutputName(pack: PackManifest): string {
+  const name = appendedOutputName(pack);
+  if (name === null) throw new LoraTleError('E_PACK_INVALID', 'the pack was built without the appended_key_values output; rebuild it with `lora-tle build`');
+  return name;
 }
 
 /**
- * What one step fetches: logits, the K/V outputs per layer (present.* by default; the appended rows
- * with kv = 'appended', which needs a pack built with them; none with 'none') and the hidden output
- * when asked and built.
+ * What one step fetches: logits, the K/V outputs (present.* per layer by default; the one output of
+ * appended rows with kv = 'appended', which needs a pack built with it; none with 'none') and the
+ * hidden output when asked and built.
  */
 export function stepOutputNames(pack: PackManifest, hidden: boolean, kv: StepKvOutputs = 'present'): readonly string[] {
   let perKv = outputNames.get(pack);
   if (perKv === undefined) outputNames.set(pack, (perKv = {}));
   let lists = perKv[kv];
   if (lists === undefined) {
-    const layers = kv === 'present' ? presentOutputNames(pack) : kv === 'appended' ? requireAppendedOutputNames(pack) : [];
     const withoutHidden = [pack.io.logits];
-    for (const layer of layers) withoutHidden.push(layer.key, layer.value);
+    if (kv === 'present') for (const layer of presentOutputNames(pack)) withoutHidden.push(layer.key, layer.value);
+    if (kv === 'appended') withoutHidden.push(requireAppendedOutputName(pack));
     const withHidden = pack.io.hidden === null ? withoutHidden : [...withoutHidden, pack.io.hidden];
     perKv[kv] = lists = [Object.freeze(withoutHidden), Object.freeze(withHidden)];
   }
   return lists[hidden ? 1 : 0];
 }
 
-/** Every output of the pack's graph: logits, present.*, the hidden output and appended.* where built. */
+/** Every output of the pack's graph: logits, present.*, the hidden output and the appended rows where built. */
 export function graphOutputNames(pack: PackManifest): string[] {
-  const appended = (appendedOutputNames(pack) ?? []).flatMap((names) => [names.key, names.value]);
-  return [...stepOutputNames(pack, true), ...appended];
+  const appended = appendedOutputName(pack);
+  return [...stepOutputNames(pack, true), ...(appended === null ? [] : [appended])];
 }

@@ -87,9 +87,9 @@ describe('device table and options', () => {
     expect(() => resolveExecutionProviders({ fallback: 'wasm' as never })).toThrow(/fallback must be/);
   });
 
-  it('keeps present.* and appended.* on the GPU and logits and hidden on the CPU for webgpu', () => {
-    expect(webgpuSessionOptions(['logits', 'present.0.key', 'present.0.value', 'last_hidden_state', 'appended.0.key'])).toEqual({
-      preferredOutputLocation: { logits: 'cpu', 'present.0.key': 'gpu-buffer', 'present.0.value': 'gpu-buffer', last_hidden_state: 'cpu', 'appended.0.key': 'gpu-buffer' },
+  it('keeps present.* and the appended rows on the GPU and logits and hidden on the CPU for webgpu', () => {
+    expect(webgpuSessionOptions(['logits', 'present.0.key', 'present.0.value', 'last_hidden_state', 'appended_key_values'])).toEqual({
+      preferredOutputLocation: { logits: 'cpu', 'present.0.key': 'gpu-buffer', 'present.0.value': 'gpu-buffer', last_hidden_state: 'cpu', appended_key_values: 'gpu-buffer' },
     });
   });
 });
@@ -244,8 +244,8 @@ describe.skipIf(!webgpuPresent)('webgpu on this machine (first run compiles shad
     const packDir = await buildPack(dirs, 'webgpu-pack', model, adapters);
     const modelPath = join(packDir, 'model.onnx');
     const { numLayers, numKvHeads, headDim: d, vocabSize: V } = model.architecture;
-    const outputNames = ['logits', 'last_hidden_state'];
-    for (let layer = 0; layer < numLayers; layer++) outputNames.push(`present.${layer}.key`, `present.${layer}.value`, `appended.${layer}.key`, `appended.${layer}.value`);
+    const outputNames = ['logits', 'last_hidden_state', 'appended_key_values'];
+    for (let layer = 0; layer < numLayers; layer++) outputNames.push(`present.${layer}.key`, `present.${layer}.value`);
 
     const cpu = await createOrtSession(modelPath, { device: 'cpu', threads: 1 });
     const gpu = await createOrtSession(modelPath, { device: 'webgpu', threads: 1, outputNames });
@@ -279,9 +279,9 @@ describe.skipIf(!webgpuPresent)('webgpu on this machine (first run compiles shad
       const cpuOut: InferenceSession.OnnxValueMapType = await cpu.session.run(feedsFor(tokens, past, cpuCache));
       const gpuOut: InferenceSession.OnnxValueMapType = await gpu.session.run(feedsFor(tokens, past, gpuCache)); // all outputs: see webgpuSessionOptions
       expect(gpuOut['present.0.key']?.location).toBe('gpu-buffer');
-      expect(gpuOut['appended.0.key']?.location).toBe('gpu-buffer');
-      expect(gpuOut['appended.0.key']?.dims).toEqual([1, numKvHeads, tokens.length, d]);
-      for (let layer = 0; layer < numLayers; layer++) for (const kind of ['key', 'value']) gpuOut[`appended.${layer}.${kind}`]?.dispose();
+      expect(gpuOut['appended_key_values']?.location).toBe('gpu-buffer');
+      expect(gpuOut['appended_key_values']?.dims).toEqual([2 * numLayers, numKvHeads, tokens.length, d]); // (2·L·B, n_kv, T, d)
+      gpuOut['appended_key_values']?.dispose();
       expect(gpuOut.logits?.location).toBe('cpu');
       expect(gpuOut['present.0.key']?.dims).toEqual([1, numKvHeads, past + tokens.length, d]);
       const logits = gpuOut.logits?.data as Float32Array;

@@ -135,13 +135,13 @@ export function resolveExecutionProviders(options: NodeDeviceOptions = {}): Reso
  */
 export function webgpuSessionOptions(outputNames: readonly string[]): Pick<InferenceSession.SessionOptions, 'preferredOutputLocation'> {
   const placement: Record<string, 'cpu' | 'gpu-buffer'> = {};
-  // present.* is the next past; appended.* (the same rows again) is only read by CPU sessions
+  // present.* is the next past; appended_key_values (the same rows again) is only read by CPU sessions
   for (const name of outputNames) placement[name] = name.startsWith('present') || name.startsWith('appended') ? 'gpu-buffer' : 'cpu';
   return { preferredOutputLocation: placement };
 }
 
 export interface CreateOrtSessionOptions extends NodeDeviceOptions {
-  /** All output names of the model; with device 'webgpu' present.* and appended.* then stay on the GPU (webgpuSessionOptions). */
+  /** All output names of the model; with device 'webgpu' present.* and appended_key_values then stay on the GPU (webgpuSessionOptions). */
   outputNames?: readonly string[];
   /** For tests: the machine the diagnosis inspects. */
   environment?: ProviderEnvironment;

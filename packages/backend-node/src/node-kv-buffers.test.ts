@@ -1,9 +1,9 @@
 // The CPU session's own KV arrays (backend-core KvBuffers, fed with spare positions, filled from
-// appended.*) against the same pack loaded as an older one (pack.json without appended.*, so the
+// appended_key_values) against the same pack loaded as an older one (pack.json without it, so the
 // whole present.* is fetched and fed back): the same logits step after step while the arrays
 // grow 64 → 128 → 256 positions, for a left-padded batch, a multi-token step on a cache, and both
 // rotary layouts (RoPE nodes at head_dim 8, inside GroupQueryAttention at 16); and a pack built
-// without appended.* at all.
+// without appended_key_values at all.
 
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,9 +22,9 @@ afterAll(async () => {
   dirs.cleanup();
 });
 
-/** The pack as built (appended.* in pack.json) and a copy whose pack.json predates appended.*. */
-async function loadBoth(name: string, headDim: number): Promise<{ buffered: BackendSession; present: BackendSession }> {
-  const model = createRandomLlama({ headDim, numKvHeads: 1, maxPositionEmbeddings: 300 }, 7);
+/** The pack as built (appended_key_values in pack.json) and a copy whose pack.json predates it. */
+async function loadBoth(name: string, headDim: number, numLayers = 2): Promise<{ buffered: BackendSession; present: BackendSession }> {
+  const model = createRandomLlama({ headDim, numKvHeads: 1, maxPositionEmbeddings: 300, numLayers }, 7);
   const adapters = [
     createRandomAdapter(model.architecture, { name: 'a', rank: 4, targets: ['q_proj', 'k_proj', 'v_proj', 'down_proj'] }, 8),
     createRandomAdapter(model.architecture, { name: 'b', rank: 2, targets: ['v_proj', 'o_proj', 'up_proj'] }, 9),
@@ -33,8 +33,7 @@ async function loadBoth(name: string, headDim: number): Promise<{ buffered: Back
   const olderDir = dirs.make(`${name}-older`);
   cpSync(packDir, olderDir, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(olderDir, 'pack.json'), 'utf8')) as PackManifest;
-  delete manifest.io.appendedKey;
-  delete manifest.io.appendedValue;
+  delete manifest.io.appended;
   writeFileSync(join(olderDir, 'pack.json'), JSON.stringify(manifest));
   const buffered = await backend.doLoad(packDir);
   const present = await backend.doLoad(olderDir);
@@ -84,6 +83,15 @@ describe.each([
     expect((present.cache as NodeKvCache).ownBuffers()).toBeNull();
   });
 
+  it('matches it with 9 layers, whose 18 appended row blocks the graph concatenates in a tree of Concats', async () => {
+    const both = await loadBoth(`deep-${headDim}`, headDim, 9); // Concat(7) ×2 + Concat(4), then Concat(3)
+    const steps: Omit<StepInput, 'cache'>[] = [{ inputIds: Int32Array.of(5, 9, 11, 2, 30, 7, 19, 4, 8, 3, 12, 6), batchSize: 2, sequenceLength: 6, mix: weights }];
+    for (let step = 0; step < 30; step++) steps.push({ inputIds: Int32Array.of(4 + (step % 30), 6 + (step % 25)), batchSize: 2, sequenceLength: 1, mix: weights });
+    const { worst, buffered } = await runBoth(both, steps);
+    expect(worst).toBeLessThan(1e-5);
+    expect(buffered.cache.length).toBe(36);
+  });
+
   it('matches it when a multi-token step outgrows the arrays, and refuses the consumed cache', async () => {
     const both = await loadBoth(`chunk-${headDim}`, headDim);
     const ids = (count: number, from: number) => Int32Array.from({ length: count }, (_, index) => 4 + ((from + index) % 30));
@@ -103,7 +111,7 @@ describe.each([
   });
 });
 
-describe('a pack built without appended.* (writeModelPack withAppended: false)', () => {
+describe('a pack built without appended_key_values (writeModelPack withAppended: false)', () => {
   it('has no such outputs, names none in pack.json, and runs on present.* with the same logits', async () => {
     const model = createRandomLlama({ headDim: 16, numKvHeads: 1, maxPositionEmbeddings: 300 }, 7);
     const adapters = [createRandomAdapter(model.architecture, { name: 'a', rank: 4, targets: ['q_proj', 'v_proj'] }, 8)];
@@ -111,7 +119,7 @@ describe('a pack built without appended.* (writeModelPack withAppended: false)',
     const withoutDir = dirs.make('without-appended');
     await writeModelPack({ source: model, adapters, destination: withoutDir, withAppended: false });
     const manifest = JSON.parse(readFileSync(join(withoutDir, 'pack.json'), 'utf8')) as PackManifest;
-    expect([manifest.io.appendedKey, manifest.io.appendedValue]).toEqual([null, null]);
+    expect(manifest.io.appended).toBeNull();
     const pair = { buffered: await backend.doLoad(withDir), present: await backend.doLoad(withoutDir) };
     sessions.push(pair.buffered, pair.present);
     const steps: Omit<StepInput, 'cache'>[] = [{ inputIds: Int32Array.of(5, 9, 11, 2), batchSize: 1, sequenceLength: 4, mix: [mix([0.7], 'cat')] }];

@@ -1,12 +1,12 @@
 // One loaded model pack on onnxruntime-node: validates a spec StepInput and builds its feeds with
 // @lora-tle/backend-core, wraps them into onnxruntime-node tensors, runs the session (in chunks
 // where the device has a max tokens per run) and returns logits, the pooled hidden state when
-// asked, and the next KvCache. On CPU with a pack that has appended.* outputs the cache lives in
+// asked, and the next KvCache. On CPU with a pack that has the appended rows' output the cache lives in
 // KvBuffers (only each step's new rows leave the session); otherwise it is the present.* tensors;
 // with keepCache false no cache leaves the session at all. Not the loading/validation of the pack
 // (pack-manifest.ts, node-backend.ts).
 
-import { appendedOutputNames, finishKvStep, runStep, selectLogits, startKvStep, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
+import { appendedOutputName, finishKvStep, runStep, selectLogits, startKvStep, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
@@ -15,7 +15,7 @@ import { NODE_BACKEND_ID, NodeKvCache } from './node-kv-cache.js';
 export class NodeSession implements BackendSession {
   readonly backendId = NODE_BACKEND_ID;
   private disposed = false;
-  /** A CPU session on a pack with appended.* outputs: the cache lives in KvBuffers. */
+  /** A CPU session on a pack with the appended rows' output: the cache lives in KvBuffers. */
   private readonly keepsArrays: boolean;
 
   constructor(
@@ -27,7 +27,7 @@ export class NodeSession implements BackendSession {
     /** Most tokens one run may feed (EXECUTION_PROVIDERS[device].maxTokensPerRun); longer steps run in chunks. */
     private readonly maxTokensPerRun = Number.POSITIVE_INFINITY,
   ) {
-    this.keepsArrays = kvLocation === 'cpu' && appendedOutputNames(pack) !== null;
+    this.keepsArrays = kvLocation === 'cpu' && appendedOutputName(pack) !== null;
   }
 
   async doStep(input: StepInput): Promise<StepOutput> {

@@ -136,7 +136,7 @@ describe('pack download and the Cache API', () => {
 });
 
 describe('the KV cache in the session’s own arrays (wasm)', () => {
-  it('matches a pack loaded without appended.* (present.* fed back) over 100 decode steps while the arrays grow to 128 positions', async () => {
+  it('matches a pack loaded without appended_key_values (present.* fed back) over 100 decode steps while the arrays grow to 128 positions', async () => {
     await ready;
     const model = createRandomLlama({ maxPositionEmbeddings: 200 }, 31);
     const adapter = createRandomAdapter(model.architecture, { name: 'qkv', rank: 4, targets: ['q_proj', 'k_proj', 'v_proj', 'down_proj'] }, 32);
@@ -145,8 +145,7 @@ describe('the KV cache in the session’s own arrays (wasm)', () => {
     await writeModelPack({ source: model, adapters: [adapter], destination: arraysDir });
     cpSync(arraysDir, olderDir, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(olderDir, 'pack.json'), 'utf8')) as PackManifest;
-    delete manifest.io.appendedKey;
-    delete manifest.io.appendedValue;
+    delete manifest.io.appended;
     writeFileSync(join(olderDir, 'pack.json'), JSON.stringify(manifest));
     const arrays = await wasmBackend().doLoad(urlOf(arraysDir));
     const older = await wasmBackend().doLoad(urlOf(olderDir));

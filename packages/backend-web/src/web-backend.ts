@@ -5,7 +5,7 @@
 // may be given to the factory and overridden per load under `backendOptions.web`. Not the step
 // logic (web-session.ts).
 
-import { appendedOutputNames, mergeBackendOptions, presentOutputNames, WEBGPU_MAX_TOKENS_PER_RUN } from '@lora-tle/backend-core';
+import { appendedOutputName, mergeBackendOptions, presentOutputNames, WEBGPU_MAX_TOKENS_PER_RUN } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec';
 import { env, InferenceSession } from 'onnxruntime-web';
@@ -80,11 +80,13 @@ export function createWebBackend(factoryOptions: WebBackendOptions = {}): Backen
       // With webgpu the KV cache stays in GPU buffers between steps; logits and hidden come to the CPU.
       const placement: Record<string, 'cpu' | 'gpu-buffer'> = {};
       if (device === 'webgpu') {
-        // appended.* repeats this step's rows of present.*; a WebGPU session never reads it
-        for (const names of [...presentOutputNames(manifest), ...(appendedOutputNames(manifest) ?? [])]) {
+        for (const names of presentOutputNames(manifest)) {
           placement[names.key] = 'gpu-buffer';
           placement[names.value] = 'gpu-buffer';
         }
+        // the appended rows repeat this step's rows of present.*; a WebGPU session never reads them
+        const appended = appendedOutputName(manifest);
+        if (appended !== null) placement[appended] = 'gpu-buffer';
       }
       let session: InferenceSession;
       try {

@@ -1,11 +1,11 @@
 // WebSession: one loaded pack on onnxruntime-web (wasm or webgpu). doStep validates the step and
 // builds its feeds with @lora-tle/backend-core, wraps them into onnxruntime-web tensors, runs the
 // graph (in chunks of at most maxTokensPerRun query tokens: 31 on webgpu) and wraps the outputs.
-// On wasm with a pack that has appended.* outputs the cache lives in KvBuffers (each step copies
+// On wasm with a pack that has the appended rows' output the cache lives in KvBuffers (each step copies
 // only its new rows out of the wasm heap); on webgpu it stays in GPU buffers as present.*. Runs are
 // serialised per session (see `serially`). Not loading (web-backend.ts).
 
-import { appendedOutputNames, finishKvStep, runStep, selectLogits, startKvStep, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
+import { appendedOutputName, finishKvStep, runStep, selectLogits, startKvStep, stepFeedArrays, stepHidden, stepOutputNames } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { env, type InferenceSession, Tensor } from 'onnxruntime-web';
@@ -20,7 +20,7 @@ export class WebSession implements BackendSession {
   // session), so every run and the dispose queue up here.
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** A wasm session (not proxied) on a pack with appended.* outputs: the cache lives in KvBuffers. */
+  /** A wasm session (not proxied) on a pack with the appended rows' output: the cache lives in KvBuffers. */
   private readonly keepsArrays: boolean;
 
   constructor(
@@ -32,7 +32,7 @@ export class WebSession implements BackendSession {
   ) {
     // with env.wasm.proxy onnxruntime-web transfers every input's buffer to its worker, which would
     // detach the arrays after one run: such sessions feed present.* back instead
-    this.keepsArrays = device !== 'webgpu' && env.wasm.proxy !== true && appendedOutputNames(pack) !== null;
+    this.keepsArrays = device !== 'webgpu' && env.wasm.proxy !== true && appendedOutputName(pack) !== null;
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {

@@ -8,12 +8,15 @@ import type { Combination, LlamaLinearModule, ProgressListener } from '@lora-tle
 import { ropeCosSin, ropeInverseFrequencies } from '@lora-tle/mixing';
 import { stackModule } from './adapter-stacking.js';
 import type { ExternalDataWriter } from './external-data.js';
-import { appendedName, GRAPH_IO, presentName, pastName } from './graph-io.js';
+import { GRAPH_IO, presentName, pastName } from './graph-io.js';
 import { type AdapterSource, type LlamaWeightSource, moduleShape, modulePath, readTensor } from './llama-source.js';
 import { BLOCK_DIAGONAL_B_MAX_ZEROS, blockDiagonalB, emitFusedLoraLinear, type FusedLinearWeights, MixingCoefficients } from './lora-linear.js';
 import { ElementType, float, GraphBuilder, int } from './onnx-builder.js';
 
 export const OPSET = { 'ai.onnx': 17, 'com.microsoft': 1 } as const;
+
+/** Most inputs of one Concat node: with its output, the 8 storage buffers WebGPU guarantees a shader stage. */
+export const CONCAT_MAX_INPUTS = 7;
 export const IR_VERSION = 8;
 
 export interface DecoderGraphOptions {
@@ -25,7 +28,7 @@ export interface DecoderGraphOptions {
   baseWriter: ExternalDataWriter;
   adapterWriter: ExternalDataWriter | null;
   withHidden: boolean;
-  /** Add the appended.{i}.* outputs (a backend's own KV arrays need them). */
+  /** Add the appended_key_values output (a backend's own KV arrays need it). */
   withAppended: boolean;
   onProgress?: ProgressListener;
 }
@@ -252,19 +255,34 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     builder.output(presentName('value', layer), ElementType.float32, presentDims);
   }
 
-  // ---- appended: the K/V rows of this step, present[:, :, total − T : total] (B, n_kv, T, d). A
-  // backend that keeps the cache in its own buffers feeds past_key_values with spare positions
-  // (GroupQueryAttention reads the first seqlens_k + 1 − T of them) and fetches only these rows,
-  // instead of copying the whole present.* out of the session every step ----
+  // ---- appended: the K/V rows of this step, present[:, :, total − T : total] of every layer's key
+  // and value, concatenated along the batch axis into one output (2·L·B, n_kv, T, d). A backend that
+  // keeps the cache in its own buffers feeds past_key_values with spare positions (GroupQueryAttention
+  // reads the first seqlens_k + 1 − T of them) and fetches only these rows, instead of copying the
+  // whole present.* out of the session every step; one output instead of 2·L, because the
+  // onnxruntime bindings pay for every output of a run (a Concat node costs less) ----
   if (options.withAppended) {
     const appendedFrom = builder.op('Sub', [totalLength64, stepLength]); // (1,) = total − T
     const positionAxis = builder.int64Constant([2]);
+    const rows: string[] = [];
     for (let layer = 0; layer < numLayers; layer++) {
-      for (const kind of ['key', 'value'] as const) {
-        builder.op('Slice', [presentName(kind, layer), appendedFrom, totalLength64, positionAxis], { output: appendedName(kind, layer) });
-        builder.output(appendedName(kind, layer), ElementType.float32, ['batch_size', numKvHeads, 'sequence_length', d]);
-      }
+      for (const kind of ['key', 'value'] as const) rows.push(builder.op('Slice', [presentName(kind, layer), appendedFrom, totalLength64, positionAxis])); // (B, n_kv, T, d)
     }
+    // in Concats of at most CONCAT_MAX_INPUTS inputs: onnxruntime-web's WebGPU Concat binds every input
+    // and the output as storage buffers, and WebGPU guarantees only 8 per shader stage (with one
+    // Concat of 8 inputs the browser test's greedy tokens changed on SwiftShader, although no
+    // WebGPU session reads this output)
+    let parts = rows;
+    while (parts.length > CONCAT_MAX_INPUTS) {
+      const grouped: string[] = [];
+      for (let start = 0; start < parts.length; start += CONCAT_MAX_INPUTS) {
+        const group = parts.slice(start, start + CONCAT_MAX_INPUTS);
+        grouped.push(group.length === 1 ? (group[0] as string) : builder.op('Concat', group, { attributes: { axis: int(0) } }));
+      }
+      parts = grouped;
+    }
+    builder.op('Concat', parts, { attributes: { axis: int(0) }, output: GRAPH_IO.appended }); // (2·L·B, n_kv, T, d)
+    builder.output(GRAPH_IO.appended, ElementType.float32, ['appended_rows', numKvHeads, 'sequence_length', d]);
   }
 
   // ---- hidden: the final-norm states per position (B, T, H), already computed for the logits; the

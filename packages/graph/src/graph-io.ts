@@ -17,8 +17,7 @@ export const GRAPH_IO = {
   pastValue: 'past_key_values.{i}.value',
   presentKey: 'present.{i}.key',
   presentValue: 'present.{i}.value',
-  appendedKey: 'appended.{i}.key', // the rows this step added to present.* (B, n_kv, T, d)
-  appendedValue: 'appended.{i}.value',
+  appended: 'appended_key_values', // the rows this step added to every present.* (2·L·B, n_kv, T, d)
 } as const satisfies PackIo;
 
 export function pastName(kind: 'key' | 'value', layer: number): string {
@@ -27,8 +26,4 @@ export function pastName(kind: 'key' | 'value', layer: number): string {
 
 export function presentName(kind: 'key' | 'value', layer: number): string {
   return (kind === 'key' ? GRAPH_IO.presentKey : GRAPH_IO.presentValue).replace('{i}', String(layer));
-}
-
-export function appendedName(kind: 'key' | 'value', layer: number): string {
-  return (kind === 'key' ? GRAPH_IO.appendedKey : GRAPH_IO.appendedValue).replace('{i}', String(layer));
 }

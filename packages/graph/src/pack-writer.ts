@@ -27,7 +27,7 @@ export interface WritePackOptions {
   /** Add the `last_hidden_state` output (for the `hidden` embedder). Default true. */
   withHidden?: boolean;
   /**
-   * Add the `appended.{i}.*` outputs, so CPU and wasm backends keep the KV cache in their own arrays.
+   * Add the `appended_key_values` output, so CPU and wasm backends keep the KV cache in their own arrays.
    * Default true; a pack only ever run on WebGPU can leave them out (a WebGPU session runs every output).
    */
   withAppended?: boolean;
@@ -113,7 +113,7 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
       io: {
         ...GRAPH_IO,
         ...(withHidden ? {} : { hidden: null, hiddenPerPosition: false }),
-        ...(withAppended ? {} : { appendedKey: null, appendedValue: null }),
+        ...(withAppended ? {} : { appended: null }),
       },
       files: {
         model: PACK_FILES.model,

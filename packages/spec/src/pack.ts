@@ -38,12 +38,14 @@ export interface PackIo {
   presentKey: string; // 'present.{i}.key'
   presentValue: string;
   /**
-   * Templates of the K/V rows one step appended, float32 (batch_size, n_kv, sequence_length, d)
-   * per layer: present[:, :, total − T : total]. A backend that keeps the cache in its own buffers
-   * with spare capacity fetches these instead of the whole present.* each step. Absent in older packs.
+   * The K/V rows one step appended to every layer's present.*, in one float32 output
+   * (2·num_layers·batch_size, n_kv, sequence_length, d): present[:, :, total − T : total] of layer i's
+   * key at rows [2i·B, (2i+1)·B), of its value at [(2i+1)·B, (2i+2)·B). A backend that keeps the
+   * cache in its own buffers with spare capacity fetches this one output instead of the whole
+   * present.* each step. Absent or null in packs built without it (and in the packs of 9e3c221…,
+   * which named one output per layer and kind: those load as without it).
    */
-  appendedKey?: string | null; // 'appended.{i}.key'
-  appendedValue?: string | null;
+  appended?: string | null; // 'appended_key_values'
 }
 
 export interface PackManifest {

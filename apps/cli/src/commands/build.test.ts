@@ -73,7 +73,7 @@ describe('lora-tle build', () => {
       ['coder', 2, ['down_proj', 'k_proj', 'q_proj']],
     ]);
     expect(manifest.combination).toBe('cat');
-    expect(manifest.io).toMatchObject({ hidden: 'last_hidden_state', hiddenPerPosition: true, appendedKey: 'appended.{i}.key', appendedValue: 'appended.{i}.value' });
+    expect(manifest.io).toMatchObject({ hidden: 'last_hidden_state', hiddenPerPosition: true, appended: 'appended_key_values' });
     expect(manifest.files.tokenizer).toBe('tokenizer.json');
     const summary = result.stdout.replace(/\n/g, ' ');
     expect(summary).toMatch(new RegExp(`^Built ${path('pack')} in \\d+\\.\\d s: llama with 2 layers \\(hidden 16, 2 heads / 1 kv heads, head_dim 8,`));
@@ -100,9 +100,9 @@ describe('lora-tle build', () => {
     const manifest = readManifest(path('linear'));
     expect(manifest.combination).toBe('linear');
     expect(manifest.io.hidden).toBeNull();
-    expect([manifest.io.appendedKey, manifest.io.appendedValue]).toEqual([null, null]);
+    expect(manifest.io.appended).toBeNull();
     expect(manifest.adapters.map((adapter) => adapter.name)).toEqual(['math', 'm2']);
-    expect(again.stdout.replace(/\n/g, ' ')).toContain('without the hidden output, without the appended.* KV outputs');
+    expect(again.stdout.replace(/\n/g, ' ')).toContain('without the hidden output, without the appended_key_values output');
     expect(await leftovers('linear')).toEqual(['linear']);
   });
 

@@ -123,7 +123,7 @@ function summary(out: string, manifest: PackManifest, seconds: number): string {
   const files = sizes.map((file) => `${file.name} ${formatBytes(file.bytes)}`).join(', ');
   const hidden =
     (manifest.io.hidden === null ? 'without the hidden output' : `with the hidden output (${manifest.io.hidden})`) +
-    (manifest.io.appendedKey ? '' : ', without the appended.* KV outputs');
+    (manifest.io.appended ? '' : ', without the appended_key_values output');
   return wrap(
     `Built ${out} in ${seconds.toFixed(1)} s: ${architectureSentence(manifest)}, ${adapters}; combination ${manifest.combination}, ${hidden}. ` +
       `Files: ${files} (${formatBytes(total)} in all).`,
@@ -192,7 +192,7 @@ export const buildCommand: CliCommand = {
       .requiredOption('--out <pack>', 'output pack directory (must not exist unless --overwrite)')
       .addOption(new Option('--combination <type>', 'how adapters are mixed at run time').choices([...BUILD_COMBINATIONS]).default('cat'))
       .option('--no-hidden', 'leave out the last_hidden_state output (the `hidden` embedder needs it)')
-      .option('--no-appended', 'leave out the appended.* outputs: CPU and wasm then copy the whole KV cache out every step; for packs run only on WebGPU')
+      .option('--no-appended', 'leave out the appended_key_values output: CPU and wasm then copy the whole KV cache out every step; for packs run only on WebGPU')
       .option('--overwrite', 'replace an existing model pack at --out (only a directory with pack.json)')
       .addHelpText(
         'after',
