@@ -1,7 +1,7 @@
 // Renders a bench report: the terminal/markdown table and the JSON the CLI prints with --json
 // (`{ runs: [{ mode, tokens, tokensPerSecond, msPerToken: { routing, model, sampling }, ttftMs,
 // peakRssMb }], ratios: { routedOverBase, routedOverNaive } }` plus the setup and the round-to-round
-// spread of token ÷ base). Not the measuring.
+// spread and median of token ÷ base). Not the measuring.
 
 import type { BenchReport, BenchRun } from './bench.js';
 
@@ -20,11 +20,14 @@ export function benchJson(report: BenchReport): string {
   const ratios = Object.fromEntries(Object.entries(report.ratios).map(([key, value]) => [key, value === null || value === undefined ? null : round(value, 4)]));
   const range = (pair: [number, number] | null) => (pair === null ? null : pair.map((value) => round(value, 4)));
   const spread = { routedOverBase: range(report.spread.routedOverBase), routedOverBaseCpu: range(report.spread.routedOverBaseCpu) };
-  return `${JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios, spread }, null, 2)}\n`;
+  const maybe = (value: number | null) => (value === null ? null : round(value, 4));
+  const roundMedian = { routedOverBase: maybe(report.roundMedian.routedOverBase), routedOverBaseCpu: maybe(report.roundMedian.routedOverBaseCpu) };
+  return `${JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios, spread, roundMedian }, null, 2)}\n`;
 }
 
-/** `; rounds' middle half a–b` for an interquartile range, '' without one. */
-const middleHalf = (pair: [number, number] | null) => (pair === null ? '' : `; rounds' middle half ${pair[0].toFixed(3)}–${pair[1].toFixed(3)}`);
+/** `; per round: median m, middle half a–b` for a median and interquartile range, '' without them. */
+const perRound = (median: number | null, pair: [number, number] | null) =>
+  median === null || pair === null ? '' : `; per round: median ${median.toFixed(3)}, middle half ${pair[0].toFixed(3)}–${pair[1].toFixed(3)}`;
 
 /** One row per mode; `markdown` gives a pipe table, otherwise aligned columns. */
 export function benchTable(report: BenchReport, markdown = false): string {
@@ -42,8 +45,8 @@ export function benchTable(report: BenchReport, markdown = false): string {
     run.peakRssMb.toFixed(0),
   ]);
   const ratioLines = [
-    `token-level ÷ base-only: ${report.ratios.routedOverBase.toFixed(3)} (tokens/s${middleHalf(report.spread.routedOverBase)}), ` +
-      `${report.ratios.routedOverBaseCpu.toFixed(3)} (CPU time per token${middleHalf(report.spread.routedOverBaseCpu)})`,
+    `token-level ÷ base-only: ${report.ratios.routedOverBase.toFixed(3)} (tokens/s${perRound(report.roundMedian.routedOverBase, report.spread.routedOverBase)}), ` +
+      `${report.ratios.routedOverBaseCpu.toFixed(3)} (CPU time per token${perRound(report.roundMedian.routedOverBaseCpu, report.spread.routedOverBaseCpu)})`,
     ...(report.ratios.routedOverNaive === null
       ? []
       : [`token-level ÷ naive paper loop: ${report.ratios.routedOverNaive.toFixed(1)}× (tokens/s), ${report.ratios.routedOverNaiveCpu?.toFixed(1) ?? '—'}× (CPU time per token)`]),

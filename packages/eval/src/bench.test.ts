@@ -56,9 +56,13 @@ describe('runBench', () => {
     const perRound = report.roundsDetail!.map((round) => round.find((run) => run.mode === 'token')!.tokensPerSecond / round.find((run) => run.mode === 'base')!.tokensPerSecond).sort((a, b) => a - b);
     expect(report.spread.routedOverBase![0]).toBeCloseTo((perRound[0]! + perRound[1]!) / 2, 12);
     expect(report.spread.routedOverBase![1]).toBeCloseTo((perRound[1]! + perRound[2]!) / 2, 12);
-    expect(report.spread.routedOverBaseCpu![0]).toBeLessThanOrEqual(report.spread.routedOverBaseCpu![1]);
-    expect(benchTable(report)).toContain("rounds' middle half");
-    expect(Object.keys(JSON.parse(benchJson(report)).spread as object)).toEqual(['routedOverBase', 'routedOverBaseCpu']);
+    expect(report.roundMedian.routedOverBase).toBeCloseTo(perRound[1]!, 12); // the paired median
+    expect(report.spread.routedOverBaseCpu![0]).toBeLessThanOrEqual(report.roundMedian.routedOverBaseCpu!);
+    expect(report.roundMedian.routedOverBaseCpu!).toBeLessThanOrEqual(report.spread.routedOverBaseCpu![1]);
+    expect(benchTable(report)).toContain(`per round: median ${perRound[1]!.toFixed(3)}, middle half`);
+    const printed = JSON.parse(benchJson(report)) as { spread: object; roundMedian: Record<string, number> };
+    expect(Object.keys(printed.spread)).toEqual(['routedOverBase', 'routedOverBaseCpu']);
+    expect(printed.roundMedian.routedOverBase).toBeCloseTo(perRound[1]!, 4);
     const svg = benchSvg(report);
     expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 3); // background + one bar per mode
     expect(svg).toContain('(1.00× base)'); // base against itself

@@ -52,6 +52,15 @@ export interface BenchReport {
     routedOverBase: [number, number] | null;
     routedOverBaseCpu: [number, number] | null;
   };
+  /**
+   * The median of that per-round ratio, null without both modes: a paired estimate, in which a
+   * slow stretch of the machine that hits both runs of a round cancels out (the ratios of medians
+   * above compare medians taken over different moments).
+   */
+  roundMedian: {
+    routedOverBase: number | null;
+    routedOverBaseCpu: number | null;
+  };
   /** Every measured run, for the record: [round][mode order of that round]. */
   roundsDetail?: BenchRun[][];
 }
@@ -156,8 +165,8 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
 }
 
-/** [p25, p75] of token ÷ base within each round (`measure` is tokens/s or, inverted, CPU ms). */
-function roundSpread(detail: readonly BenchRun[][], measure: (run: BenchRun) => number, inverted: boolean): [number, number] | null {
+/** [p25, p50, p75] of token ÷ base within each round (`measure` is tokens/s or, inverted, CPU ms). */
+function roundQuartiles(detail: readonly BenchRun[][], measure: (run: BenchRun) => number, inverted: boolean): [number, number, number] | null {
   const ratios: number[] = [];
   for (const round of detail) {
     const token = round.find((run) => run.mode === 'token');
@@ -166,7 +175,7 @@ function roundSpread(detail: readonly BenchRun[][], measure: (run: BenchRun) => 
     const ratio = inverted ? measure(base) / measure(token) : measure(token) / measure(base);
     if (Number.isFinite(ratio)) ratios.push(ratio);
   }
-  return ratios.length === 0 ? null : [quantile(ratios, 0.25), quantile(ratios, 0.75)];
+  return ratios.length === 0 ? null : [quantile(ratios, 0.25), quantile(ratios, 0.5), quantile(ratios, 0.75)];
 }
 
 const median = (values: readonly number[]): number => quantile(values, 0.5);
@@ -250,6 +259,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const routedCpu = cpu('token');
   const baseCpu = cpu('base');
   const naiveCpu = cpu('naive');
+  const wall = roundQuartiles(detail, (run) => run.tokensPerSecond, false);
+  const cpuTime = roundQuartiles(detail, (run) => run.cpuMsPerToken, true);
   return {
     tokens,
     rounds,
@@ -262,10 +273,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       routedOverBaseCpu: routedCpu && baseCpu !== undefined ? baseCpu / routedCpu : Number.NaN,
       routedOverNaiveCpu: routedCpu && naiveCpu !== undefined ? naiveCpu / routedCpu : null,
     },
-    spread: {
-      routedOverBase: roundSpread(detail, (run) => run.tokensPerSecond, false),
-      routedOverBaseCpu: roundSpread(detail, (run) => run.cpuMsPerToken, true),
-    },
+    spread: { routedOverBase: wall && [wall[0], wall[2]], routedOverBaseCpu: cpuTime && [cpuTime[0], cpuTime[2]] },
+    roundMedian: { routedOverBase: wall?.[1] ?? null, routedOverBaseCpu: cpuTime?.[1] ?? null },
     roundsDetail: detail,
   };
 }
