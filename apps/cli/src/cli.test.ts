@@ -146,9 +146,10 @@ describe('lora-tle inspect', () => {
       files: { model: 'model.onnx', baseWeights: 'base.weights', adapterWeights: null, tokenizer: null, tokenizerConfig: null },
       sourceHashes: {},
     };
-    for (const [name, version] of [['pack', 1], ['pack-v99', 99]] as const) {
+    const ios = { pack: { logits: 'logits', appended: 'appended_key_values' }, 'pack-v99': manifest.io, 'pack-per-layer': { logits: 'logits', appendedKey: 'appended.{i}.key', appendedValue: 'appended.{i}.value' }, 'pack-webgpu': { logits: 'logits', appended: null }, 'pack-older': manifest.io };
+    for (const [name, version] of [['pack', 1], ['pack-v99', 99], ['pack-per-layer', 1], ['pack-webgpu', 1], ['pack-older', 1]] as const) {
       await mkdir(path(name));
-      await writeFile(join(path(name), 'pack.json'), JSON.stringify({ ...manifest, formatVersion: version }));
+      await writeFile(join(path(name), 'pack.json'), JSON.stringify({ ...manifest, io: ios[name], formatVersion: version }));
       await writeFile(join(path(name), 'model.onnx'), new Uint8Array(0));
       await writeFile(join(path(name), 'base.weights'), new Uint8Array(0));
     }
@@ -157,6 +158,11 @@ describe('lora-tle inspect', () => {
     const report = JSON.parse(pack.stdout);
     expect(report.kind).toBe('model-pack');
     expect(report.facts.adapters).toBe('math (r=4; q_proj)');
+    expect(report.facts['kv cache']).toMatch(/^in lora-tle's own arrays .*appended_key_values/);
+    const kvFact = async (name: string) => JSON.parse((await runInProcess(['inspect', path(name), '--json'])).stdout).facts['kv cache'] as string;
+    expect(await kvFact('pack-per-layer')).toMatch(/one appended\.\* output per layer, which this version does not read; rebuild/);
+    expect(await kvFact('pack-webgpu')).toMatch(/copied out .* \(built with --no-appended, for WebGPU\)$/);
+    expect(await kvFact('pack-older')).toMatch(/built before the appended rows' output; rebuild/);
     expect(future.code).toBe(1);
     expectOneErrorLine(future, 'E_PACK_VERSION');
   });

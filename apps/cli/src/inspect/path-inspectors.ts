@@ -5,7 +5,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LoraTleError } from '@lora-tle/spec';
+import { LoraTleError, type PackManifest } from '@lora-tle/spec';
 import { ADAPTER_CONFIG_FILE, ADAPTER_PICKLE_FILE, ADAPTER_WEIGHTS_FILE, type PeftAdapter } from '@lora-tle/lora-store';
 import { loadCheckpoint, loadPeftAdapter, openSafetensorsFile } from '@lora-tle/lora-store/node';
 import { combineSummaries, summarizeTensors, type CompatibilityVerdict, type InspectReport } from './inspect-report.js';
@@ -32,6 +32,15 @@ async function isFile(path: string): Promise<boolean> {
 
 // ---- model pack (validated by backend-node's readPack, imported only for packs) ----
 
+/** How the CPU and wasm backends keep this pack's KV cache between steps (docs/model-pack.md). */
+function kvCacheFact(io: PackManifest['io']): string {
+  if (typeof io.appended === 'string' && io.appended.length > 0) return `in lora-tle's own arrays on CPU and wasm (${io.appended}: each step copies out only its new rows)`;
+  const copying = 'present.* copied out of onnxruntime every step on CPU and wasm';
+  if ('appendedKey' in io) return `${copying}: built with one appended.* output per layer, which this version does not read; rebuild with \`lora-tle build\``;
+  if (io.appended === null) return `${copying} (built with --no-appended, for WebGPU)`;
+  return `${copying}: built before the appended rows' output; rebuild with \`lora-tle build\``;
+}
+
 const modelPackInspector: PathInspector = {
   kind: 'model-pack',
   matches: async (path, isDirectory) => isDirectory && (await isFile(join(path, 'pack.json'))),
@@ -53,6 +62,7 @@ const modelPackInspector: PathInspector = {
         opset: `ai.onnx ${manifest.opset['ai.onnx']}, com.microsoft ${manifest.opset['com.microsoft']}`,
         'external tensors': `${references.length} in ${weightFiles.join(', ') || '—'}`,
         tokenizer: manifest.files.tokenizer,
+        'kv cache': kvCacheFact(manifest.io),
         'created by': manifest.createdBy,
       },
       config: manifest,
