@@ -2,9 +2,9 @@
 // a key and a value array (B, n_kv, capacity, d) with spare positions, grown by doubling. Every
 // step feeds them whole as past_key_values (GroupQueryAttention reads only the first cache-length
 // positions of each row), fetches just the rows the step appended (one output for all layers,
-// (2·L·B, n_kv, T, d)) and writes them after the cache's length — so a decode step copies T positions out of the
-// session instead of all of them. A step consumes its cache, so the next cache may share and
-// extend the same arrays. Not tensor creation (each backend's session) nor the cache object
+// (2·L·B, n_kv, T, d)) and writes them after the cache's length — so a decode step copies T
+// positions out of the session instead of all of them. A step consumes its cache, so the next
+// cache may share and extend the same arrays. Not tensor creation (each backend's session) nor the cache object
 // (BackendKvCache).
 
 import { LoraTleError } from '@lora-tle/spec';

@@ -14,10 +14,10 @@ import { BLOCK_DIAGONAL_B_MAX_ZEROS, blockDiagonalB, emitFusedLoraLinear, type F
 import { ElementType, float, GraphBuilder, int } from './onnx-builder.js';
 
 export const OPSET = { 'ai.onnx': 17, 'com.microsoft': 1 } as const;
+export const IR_VERSION = 8;
 
 /** Most inputs of one Concat node: with its output, the 8 storage buffers WebGPU guarantees a shader stage. */
 export const CONCAT_MAX_INPUTS = 7;
-export const IR_VERSION = 8;
 
 export interface DecoderGraphOptions {
   source: LlamaWeightSource;
@@ -31,6 +31,25 @@ export interface DecoderGraphOptions {
   /** Add the appended_key_values output (a backend's own KV arrays need it). */
   withAppended: boolean;
   onProgress?: ProgressListener;
+}
+
+/**
+ * Concat of `inputs` along `axis` into `output`, as a tree of Concats of at most CONCAT_MAX_INPUTS
+ * inputs: onnxruntime-web's WebGPU Concat binds every input and its output as storage buffers, and
+ * WebGPU guarantees only 8 per shader stage (one Concat of 8 inputs changed the browser test's
+ * greedy tokens on SwiftShader).
+ */
+function concatInGroups(builder: GraphBuilder, inputs: readonly string[], axis: number, output: string): string {
+  let parts = inputs;
+  while (parts.length > CONCAT_MAX_INPUTS) {
+    const grouped: string[] = [];
+    for (let start = 0; start < parts.length; start += CONCAT_MAX_INPUTS) {
+      const group = parts.slice(start, start + CONCAT_MAX_INPUTS);
+      grouped.push(group.length === 1 ? (group[0] as string) : builder.op('Concat', group, { attributes: { axis: int(axis) } }));
+    }
+    parts = grouped;
+  }
+  return builder.op('Concat', parts, { attributes: { axis: int(axis) }, output });
 }
 
 /** (in, out) from W (out, in). */
@@ -268,20 +287,7 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     for (let layer = 0; layer < numLayers; layer++) {
       for (const kind of ['key', 'value'] as const) rows.push(builder.op('Slice', [presentName(kind, layer), appendedFrom, totalLength64, positionAxis])); // (B, n_kv, T, d)
     }
-    // in Concats of at most CONCAT_MAX_INPUTS inputs: onnxruntime-web's WebGPU Concat binds every input
-    // and the output as storage buffers, and WebGPU guarantees only 8 per shader stage (with one
-    // Concat of 8 inputs the browser test's greedy tokens changed on SwiftShader, although no
-    // WebGPU session reads this output)
-    let parts = rows;
-    while (parts.length > CONCAT_MAX_INPUTS) {
-      const grouped: string[] = [];
-      for (let start = 0; start < parts.length; start += CONCAT_MAX_INPUTS) {
-        const group = parts.slice(start, start + CONCAT_MAX_INPUTS);
-        grouped.push(group.length === 1 ? (group[0] as string) : builder.op('Concat', group, { attributes: { axis: int(0) } }));
-      }
-      parts = grouped;
-    }
-    builder.op('Concat', parts, { attributes: { axis: int(0) }, output: GRAPH_IO.appended }); // (2·L·B, n_kv, T, d)
+    concatInGroups(builder, rows, 0, GRAPH_IO.appended); // (2·L·B, n_kv, T, d)
     builder.output(GRAPH_IO.appended, ElementType.float32, ['appended_rows', numKvHeads, 'sequence_length', d]);
   }
 
