@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_TASKS, ensureEmbeddedDefault } from '../embedded-default.js';
 import { writeSyntheticFixture } from '../synthetic-fixture.js';
 import { createTerminal } from '../terminal.js';
-import { runDemo } from './demo.js';
+import { demoItems, referenceAnswer, runDemo } from './demo.js';
 
 const realFixture = fileURLToPath(new URL('../../../../fixtures/tiny-tle/', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'lora-tle-cli-demo-'));
@@ -76,7 +76,7 @@ describe('embedded default', () => {
 describe('lora-tle demo', () => {
   it('generates for one prompt per task with token routing and prints, without a TTY, a per-token dominant-adapter summary and mean weights', async () => {
     const { terminal, output } = captureTerminal();
-    await runDemo({ maxNewTokens: 6, mode: 'token', kv: 'reuse' }, terminal, fixtureDir);
+    await runDemo({ maxNewTokens: 6, mode: 'token', kv: 'reuse' }, terminal, fixtureDir, env);
     for (const { name } of EMBEDDED_TASKS) expect(output.stdout).toContain(`── ${name} ──`);
     const summaries = output.stdout.split('\n').filter((line) => line.startsWith('dominant adapter by token: '));
     expect(summaries).toHaveLength(4);
@@ -88,6 +88,32 @@ describe('lora-tle demo', () => {
       expect(values).toHaveLength(4);
       expect(values.reduce((sum, value) => sum + value, 0)).toBeCloseTo(1, 1);
     }
+    // every sample ends with its reference answer and the eval's verdict (6 tokens: cut before the end)
+    const verdicts = output.stdout.split('\n').filter((line) => line.startsWith('reference: '));
+    expect(verdicts).toHaveLength(4);
+    for (const line of verdicts) expect(line).toMatch(/ · (correct|wrong|not scored \(length: raise --max-new-tokens\))$/);
+    const items = demoItems(fixtureDir);
+    expect(verdicts[0]).toContain(`reference: ${referenceAnswer('math', items[0]!.item)} · `);
     expect(output.stdout).not.toMatch(/\u001b\[/); // no colour codes without a TTY
   });
+
+  it('shows what the eval scores against: the number after ####, the letter, the span, the hidden tests', () => {
+    const items = Object.fromEntries(demoItems(fixtureDir).map(({ task, item }) => [task, item]));
+    expect(referenceAnswer('math', items['math']!)).toMatch(/^-?\d+(\.\d+)?$/);
+    expect(items['math']!.gold).toContain(`#### ${referenceAnswer('math', items['math']!)}`);
+    expect(referenceAnswer('science', items['science']!)).toMatch(/^[A-D]$/);
+    expect(referenceAnswer('code', items['code']!)).toMatch(/^passes the item's \d+ hidden tests of [A-Za-z_$][\w$]*$/);
+    expect(referenceAnswer('reading', items['reading']!)).toBe(items['reading']!.gold);
+  });
+});
+
+describe.skipIf(!existsSync(join(realFixture, 'model.safetensors')))('lora-tle demo on the trained tiny-tle fixture', () => {
+  it('scores the math, science and code samples correct as the eval does', async () => {
+    const { terminal, output } = captureTerminal();
+    await runDemo({ maxNewTokens: 48, mode: 'token', kv: 'reuse' }, terminal, realFixture, env); // builds the real pack into the temporary cache
+    const verdicts = output.stdout.split('\n').filter((line) => line.startsWith('reference: '));
+    expect(verdicts).toHaveLength(4);
+    expect(verdicts.slice(0, 3).map((line) => line.split(' · ').at(-1))).toEqual(['correct', 'correct', 'correct']); // math, science, code
+    expect(verdicts[3]).toMatch(/ · (correct|wrong)$/); // reading: tiny-tle misses this first item (87% on the split)
+  }, 120_000);
 });

@@ -2,14 +2,15 @@
 // prompts — one per task, from the tiny-tle test split — generated with token-level routing. On a
 // colour terminal each token is coloured by its dominant adapter (with a legend); otherwise each
 // prompt gets a plain per-token summary: runs of tokens with the adapter that dominated them.
-// Every prompt ends with the mean routing weights. Not `generate` (one prompt, any pack).
+// Every prompt ends with the item's reference answer, whether the eval's scorer counts the output
+// correct, and the mean routing weights. Not `generate` (one prompt, any pack).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import type { KvPolicy, TokenEvent } from '@lora-tle/engine';
+import type { DoneEvent, KvPolicy, TokenEvent } from '@lora-tle/engine';
+import { type EvalItem, extractMathAnswer, scoreOutputs, type TaskKind, toEvalItem } from '@lora-tle/eval';
 import { LoraTleError } from '@lora-tle/spec';
-import { formatPrompt } from '@lora-tle/tokenizer';
 import { EMBEDDED_TASKS, ensureEmbeddedDefault } from '../embedded-default.js';
 import { openGenerationRuntime } from '../generation-runtime.js';
 import { parsePositiveInteger } from '../options.js';
@@ -22,9 +23,9 @@ interface DemoFlags {
   kv: KvPolicy;
 }
 
-/** The first item of each task's test split, formatted as that adapter's prompt. */
-export function demoPrompts(fixtureDir: string): { task: string; prompt: string }[] {
-  return EMBEDDED_TASKS.map(({ name, template }) => {
+/** The first item of each task's test split as the eval reads it (prompt in that adapter's template, gold answer, code tests). */
+export function demoItems(fixtureDir: string): { task: TaskKind; item: EvalItem }[] {
+  return EMBEDDED_TASKS.map(({ name }) => {
     const file = join(fixtureDir, 'data', name, 'test.jsonl');
     let firstLine: string | undefined;
     try {
@@ -33,8 +34,28 @@ export function demoPrompts(fixtureDir: string): { task: string; prompt: string 
       throw new LoraTleError('E_NOT_FOUND', `cannot read the demo prompts from ${file}; regenerate the tiny-tle fixture`, { cause });
     }
     if (firstLine === undefined) throw new LoraTleError('E_SUITE', `${file} is empty; regenerate the tiny-tle fixture`);
-    return { task: name, prompt: formatPrompt(template, JSON.parse(firstLine) as Record<string, unknown>) };
+    return { task: name, item: toEvalItem(name, name, 0, JSON.parse(firstLine) as Record<string, unknown>) };
   });
+}
+
+/** The first item of each task's test split, formatted as that adapter's prompt. */
+export function demoPrompts(fixtureDir: string): { task: string; prompt: string }[] {
+  return demoItems(fixtureDir).map(({ task, item }) => ({ task, prompt: item.prompt }));
+}
+
+/** What the scorer compares with, for display: the number after ####, the letter, the span; code is scored by its tests. */
+export function referenceAnswer(task: TaskKind, item: EvalItem): string {
+  if (task === 'math') return extractMathAnswer(item.gold) ?? item.gold;
+  if (task === 'code') return item.tests ? `passes the item's ${item.tests.length} hidden tests of ${item.entryPoint}` : item.gold;
+  return item.gold;
+}
+
+/** `reference: … · correct|wrong` as the eval scores the whole output; not scored when cut at the token limit. */
+async function verdictLine(task: TaskKind, item: EvalItem, done: DoneEvent, colors: Colors): Promise<string> {
+  const reference = `${colors.dim('reference:')} ${referenceAnswer(task, item)}`;
+  if (done.finishReason !== 'eos' && done.finishReason !== 'stop') return `${reference} · ${colors.dim(`not scored (${done.finishReason}: raise --max-new-tokens)`)}`;
+  const [score] = await scoreOutputs(task, [item], [(done.text + done.tail).trim()]);
+  return `${reference} · ${score?.correct ? colors.green('correct') : colors.red('wrong')}`;
 }
 
 export function dominantAdapter(step: TokenEvent): number {
@@ -71,9 +92,9 @@ export function paletteFor(colors: Colors): ((text: string) => string)[] {
   return [colors.cyan, colors.magenta, colors.yellow, colors.green, colors.blue, colors.red];
 }
 
-/** `fixtureDir` replaces the tiny-tle fixture (tests build a synthetic one). */
-export async function runDemo(flags: DemoFlags, terminal: Terminal, fixtureDir?: string): Promise<void> {
-  const embedded = await ensureEmbeddedDefault(terminal, process.env, fixtureDir);
+/** `fixtureDir` replaces the tiny-tle fixture (tests build a synthetic one); `env` names the cache (LORA_TLE_CACHE). */
+export async function runDemo(flags: DemoFlags, terminal: Terminal, fixtureDir?: string, env: Record<string, string | undefined> = process.env): Promise<void> {
+  const embedded = await ensureEmbeddedDefault(terminal, env, fixtureDir);
   const runtime = await openGenerationRuntime({ packDir: embedded.packDir, storeDir: embedded.storeDir });
   const colors = terminal.outputColors;
   const coloured = colors.isColorSupported;
@@ -83,21 +104,22 @@ export async function runDemo(flags: DemoFlags, terminal: Terminal, fixtureDir?:
   try {
     if (coloured) terminal.stdout(`${colors.bold('legend:')} ${adapters.map((name, i) => paint(i, `■ ${name}`)).join('  ')}\n`);
     terminal.stdout(`${colors.dim(`pack ${embedded.packDir} · ${runtime.session.device} · mode ${flags.mode} · kv ${flags.kv}`)}\n`);
-    for (const { task, prompt } of demoPrompts(embedded.fixtureDir)) {
+    for (const { task, item } of demoItems(embedded.fixtureDir)) {
+      const prompt = item.prompt;
       terminal.stdout(`\n${colors.bold(`── ${task} ──`)}\n${colors.dim(prompt)}`);
       const steps: TokenEvent[] = [];
-      let tail = '';
-      let summary = '';
+      let done: DoneEvent | null = null;
       for await (const event of runtime.engine.generate({ prompt, mode: flags.mode, maxNewTokens: flags.maxNewTokens, kv: flags.kv, stop: ['\n\nQuestion:', '\n\nContext:'] })) {
         if (event.type === 'token') {
           steps.push(event);
           terminal.stdout(coloured ? paint(dominantAdapter(event), event.text) : event.text);
         } else {
-          tail = event.tail;
-          summary = `${event.tokenIds.length} token${event.tokenIds.length === 1 ? '' : 's'}, ${event.finishReason}, ${event.timing.tokensPerSecond.toFixed(0)} tok/s`;
+          done = event;
         }
       }
-      terminal.stdout(`${tail}\n`);
+      if (done === null) throw new LoraTleError('E_ABORTED', `the ${task} sample ended without a result`);
+      const summary = `${done.tokenIds.length} token${done.tokenIds.length === 1 ? '' : 's'}, ${done.finishReason}, ${done.timing.tokensPerSecond.toFixed(0)} tok/s`;
+      terminal.stdout(`${done.tail}\n${await verdictLine(task, item, done, colors)}\n`);
       if (!coloured) {
         const runs = dominantRuns(steps, adapters).map((run) => `${run.adapter} ×${run.count} ${JSON.stringify(run.text)}`);
         terminal.stdout(`dominant adapter by token: ${runs.join(' · ')}\n`);
