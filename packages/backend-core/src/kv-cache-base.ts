@@ -6,7 +6,7 @@
 import { LoraTleError } from '@lora-tle/spec';
 import type { KvCache, PackManifest } from '@lora-tle/spec';
 import type { KvBuffers } from './kv-buffers.js';
-import { appendedOutputName, pastInputNames, presentOutputNames } from './pack-io-names.js';
+import { pastInputNames, presentOutputNames } from './pack-io-names.js';
 
 export interface DisposableTensor {
   dispose(): void;
@@ -73,10 +73,4 @@ export function presentTensors<Tensor>(pack: PackManifest, outputs: Readonly<Rec
     values.push(outputs[names.value] as Tensor);
   }
   return { keys, values };
-}
-
-/** Disposes the appended rows' output of a run that fetched every output but keeps its cache as present.* (WebGPU). */
-export function disposeAppended(pack: PackManifest, outputs: Readonly<Record<string, unknown>>): void {
-  const name = appendedOutputName(pack);
-  if (name !== null) (outputs[name] as DisposableTensor | undefined)?.dispose();
 }

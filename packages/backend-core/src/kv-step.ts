@@ -6,8 +6,8 @@
 
 import type { PackManifest, StepInput } from '@lora-tle/spec';
 import { KvBuffers, kvBufferFeeds, writeAppended } from './kv-buffers.js';
-import { type BackendKvCache, disposeAppended, type DisposableTensor, presentTensors } from './kv-cache-base.js';
-import type { StepKvOutputs } from './pack-io-names.js';
+import { type BackendKvCache, type DisposableTensor, presentTensors } from './kv-cache-base.js';
+import { appendedOutputName, type StepKvOutputs } from './pack-io-names.js';
 
 export interface KvStep<Tensor> {
   /** past_key_values.{i}.* to feed over stepFeedArrays' (which adds an empty past when there is no cache). */
@@ -64,7 +64,10 @@ export function finishKvStep<Tensor extends DisposableTensor>(
     writeAppended(pack, step.buffers, outputs, past, T);
     return { keys: [], values: [], buffers: step.buffers, dispose: false };
   }
-  if (kvOnDevice) disposeAppended(pack, outputs); // fetched only so that the placement holds
+  if (kvOnDevice) {
+    const appended = appendedOutputName(pack); // fetched only so that the placement of present.* holds
+    if (appended !== null) (outputs[appended] as DisposableTensor | undefined)?.dispose();
+  }
   const { keys, values } = step.keep || kvOnDevice ? presentTensors<Tensor>(pack, outputs) : { keys: [], values: [] };
   return { keys, values, buffers: null, dispose: !step.keep };
 }

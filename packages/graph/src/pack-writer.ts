@@ -28,7 +28,7 @@ export interface WritePackOptions {
   withHidden?: boolean;
   /**
    * Add the `appended_key_values` output, so CPU and wasm backends keep the KV cache in their own arrays.
-   * Default true; a pack only ever run on WebGPU can leave them out (a WebGPU session runs every output).
+   * Default true; a pack only ever run on WebGPU can leave it out (a WebGPU session runs every output).
    */
   withAppended?: boolean;
   /** tokenizer.json / tokenizer_config.json to copy into the pack. */
