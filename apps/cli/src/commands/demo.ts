@@ -137,7 +137,7 @@ export const demoCommand: CliCommand = {
   name: 'demo',
   create: ({ terminal }) =>
     new Command('demo')
-      .description('token-level routing on the embedded tiny-tle model: four prompts, tokens coloured by their dominant adapter')
+      .description('token-level routing on the embedded tiny-tle model: four prompts, tokens coloured by their dominant adapter, each answer with its reference answer and the eval verdict')
       .option('--max-new-tokens <n>', 'tokens per prompt at most', (value) => parsePositiveInteger('--max-new-tokens', value), 48)
       .option('--mode <mode>', 'routing mode: token | prompt | every:<k> | base | uniform | adapter:<name>', 'token')
       .addOption(new Option('--kv <policy>', 'KV cache policy').choices(['reuse', 'recompute']).default('reuse'))
