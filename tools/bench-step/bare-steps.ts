@@ -7,11 +7,13 @@
 // --recompute, every step instead runs the whole sequence so far with no cache (the forward of the
 // naive paper loop). With --kv-arrays, packs that have the appended rows' output keep the cache as the node
 // backend does on CPU (backend-core KvBuffers: fed with spare positions, filled from the appended
-// rows) instead of fetching present.* every step. The numbers in docs/results.md ("Where a
+// rows) instead of fetching present.* every step. With --backend, a variant per pack runs the same
+// steps through lora-tle's node backend (doStep: validation, feeds, KV bookkeeping, logits) instead
+// of bare session.run: what the backend adds over onnxruntime. The numbers in docs/results.md ("Where a
 // token-level token goes now") come from this script.
 //
 //   npx tsx tools/bench-step/bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute] [--kv-arrays]
-//       [--rounds 30] [--steps 100] [--prompt-tokens 40] [--threads 1]
+//       [--backend] [--rounds 30] [--steps 100] [--prompt-tokens 40] [--threads 1]
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { appendedOutputName, KvBuffers, kvBufferFeeds, pastInputNames, presentOutputNames, stepOutputNames, writeAppended } from '@lora-tle/backend-core';
-import type { PackManifest } from '@lora-tle/spec';
+import { createNodeBackend } from '@lora-tle/backend-node';
+import type { BackendSession, PackManifest, StepOutput } from '@lora-tle/spec';
 import { ElementType, GraphBuilder, int } from '../../packages/graph/src/onnx-builder.js';
 import { bareStepFeeds } from './bare-feeds.js';
 
@@ -29,6 +32,7 @@ const { values, positionals } = parseArgs({
     'io-only': { type: 'boolean', default: false },
     recompute: { type: 'boolean', default: false },
     'kv-arrays': { type: 'boolean', default: false },
+    backend: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '30' },
     steps: { type: 'string', default: '100' },
     'prompt-tokens': { type: 'string', default: '40' },
@@ -36,7 +40,7 @@ const { values, positionals } = parseArgs({
   },
 });
 if (positionals.length === 0) {
-  console.error('usage: bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute] [--kv-arrays] [--rounds n] [--steps n] [--prompt-tokens n] [--threads n]');
+  console.error('usage: bare-steps.ts <pack dir> [<pack dir> ...] [--io-only] [--recompute] [--kv-arrays] [--backend] [--rounds n] [--steps n] [--prompt-tokens n] [--threads n]');
   process.exit(2);
 }
 const rounds = Number(values.rounds);
@@ -49,6 +53,8 @@ interface Variant {
   label: string;
   pack: PackManifest;
   session: InferenceSession;
+  /** --backend: run through lora-tle's node backend instead of `session`. */
+  backend?: BackendSession;
 }
 
 /** A graph with the pack's inputs and outputs and nothing in between: the binding's cost per run. */
@@ -87,6 +93,12 @@ for (const dir of positionals) {
   const pack = JSON.parse(readFileSync(join(dir, 'pack.json'), 'utf8')) as PackManifest;
   variants.push({ label: dir, pack, session: await InferenceSession.create(join(dir, pack.files.model), sessionOptions) });
 }
+if (values.backend) {
+  for (const dir of positionals) {
+    const first = variants.find((variant) => variant.label === dir)!;
+    variants.push({ ...first, label: `backend (${dir})`, backend: await createNodeBackend({ device: 'cpu', threads }).doLoad(dir) });
+  }
+}
 const scratch = mkdtempSync(join(tmpdir(), 'lora-tle-bare-steps-'));
 if (values['io-only']) {
   const first = variants[0]!;
@@ -102,8 +114,27 @@ async function arraysStep(variant: Variant, buffers: KvBuffers, tokens: number, 
   writeAppended(variant.pack, buffers, await variant.session.run(feeds, stepOutputNames(variant.pack, false, 'appended')), past, tokens);
 }
 
+/** The same loop through the node backend: bare-feeds.ts' tokens and mixture, recompute = keepCache false. */
+async function backendLoop(variant: Variant, backend: BackendSession): Promise<[number, number]> {
+  const N = variant.pack.adapters.length;
+  const mix = [{ a: new Float32Array(N).fill(1 / N), b: new Float32Array(N).fill(1) }];
+  const ids = (tokens: number) => Int32Array.from({ length: tokens }, (_, t) => 5 + (t % (variant.pack.architecture.vocabSize - 5)));
+  let output: StepOutput = await backend.doStep({ inputIds: ids(promptTokens), batchSize: 1, sequenceLength: promptTokens, mix, cache: null, keepCache: !recompute });
+  const cpuAtStart = process.cpuUsage();
+  const startedAt = performance.now();
+  for (let step = 0; step < steps; step++) {
+    output = recompute
+      ? await backend.doStep({ inputIds: ids(promptTokens + step + 1), batchSize: 1, sequenceLength: promptTokens + step + 1, mix, cache: null, keepCache: false })
+      : await backend.doStep({ inputIds: ids(1), batchSize: 1, sequenceLength: 1, mix, cache: output.cache });
+  }
+  const cpu = process.cpuUsage(cpuAtStart);
+  output.cache.dispose();
+  return [(performance.now() - startedAt) / steps, (cpu.user + cpu.system) / 1000 / steps];
+}
+
 /** Prefill, then `steps` one-token steps; returns [wall, CPU] ms per decode step. */
 async function decodeLoop(variant: Variant): Promise<[number, number]> {
+  if (variant.backend) return backendLoop(variant, variant.backend);
   if (values['kv-arrays'] && !recompute && appendedOutputName(variant.pack) !== null && !variant.label.startsWith('io-only')) {
     const buffers = KvBuffers.create(variant.pack, 1, promptTokens);
     await arraysStep(variant, buffers, promptTokens, 0);
@@ -138,6 +169,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 rmSync(scratch, { recursive: true, force: true });
+for (const variant of variants) await variant.backend?.dispose();
 
 const median = (numbers: readonly number[]): number => {
   const sorted = [...numbers].sort((a, b) => a - b);
