@@ -1,10 +1,13 @@
 // The graph feeds of one validated step as plain typed arrays with shapes, keyed by the pack's
 // input names: input_ids, attention_mask and position_ids as int64 (BigInt64Array), mix_a/mix_b
 // (B, N) float32 from the per-row MixCoefficients, logits_to_keep (T for logits 'all', else 1)
-// when the pack has it, and the empty past (B, n_kv, 0, d) when there is no cache. Each backend wraps them into its runtime's tensors. Not validation
-// (step-validation.ts), not the past of a cache (BackendKvCache.pastFeeds).
+// when the pack has it, the empty past (B, n_kv, 0, d) when there is no cache, and for a session of
+// the naive graph the one adapter's factors (naive-graph.ts). Each backend wraps them into its
+// runtime's tensors. Not validation (step-validation.ts), not the past of a cache
+// (BackendKvCache.pastFeeds).
 
 import type { PackManifest, StepInput } from '@lora-tle/spec';
+import { factorFeedArrays } from './naive-graph.js';
 import { pastInputNames } from './pack-io-names.js';
 
 export type FeedArray =
@@ -79,5 +82,6 @@ export function stepFeedArrays(pack: PackManifest, input: StepInput, past: numbe
       feeds[names.value] = { type: 'float32', data: new Float32Array(0), dims: emptyPastShape(pack, B) };
     }
   }
+  if (pack.factorInputs && input.adapterFactors) Object.assign(feeds, factorFeedArrays(pack.factorInputs, input.adapterFactors));
   return feeds;
 }

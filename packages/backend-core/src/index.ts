@@ -12,3 +12,4 @@ export { columns, planChunks, stepInChunks, WEBGPU_MAX_TOKENS_PER_RUN, type Chun
 export { BackendKvCache, presentTensors, type DisposableTensor } from './kv-cache-base.js';
 export { KvBuffers, kvBufferFeeds, kvCapacityFor, MIN_KV_CAPACITY, writeAppended } from './kv-buffers.js';
 export { finishKvStep, startKvStep, type KvStep, type KvStepResult } from './kv-step.js';
+export { checkAdapterFactors, factorFeedArrays, NAIVE_ADAPTER_NAME, naiveGraphPack } from './naive-graph.js';

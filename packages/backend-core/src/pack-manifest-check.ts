@@ -34,4 +34,22 @@ export function checkPackManifest(value: unknown, packName: string, details?: Re
   if (!Array.isArray(manifest.adapters) || manifest.adapters.some((adapter) => typeof adapter?.name !== 'string')) invalid('pack.json adapters must be a list of { name, … }');
   if (typeof manifest.io !== 'object' || manifest.io === null || typeof manifest.io.logits !== 'string') invalid('pack.json io is missing');
   if (typeof manifest.files?.model !== 'string' || typeof manifest.files.baseWeights !== 'string') invalid('pack.json files.model / files.baseWeights missing');
+  const naive = manifest.naive;
+  if (naive !== undefined && naive !== null) {
+    const positive = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+    const wellFormed =
+      typeof naive === 'object' &&
+      typeof naive.model === 'string' &&
+      typeof naive.modelSha256 === 'string' &&
+      Array.isArray(naive.factorInputs) &&
+      naive.factorInputs.every(
+        (input) =>
+          typeof input?.name === 'string' &&
+          (input.side === 'a' || (input.side === 'b' && input.modules?.length === 1)) &&
+          Array.isArray(input.modules) &&
+          input.modules.length > 0 &&
+          input.modules.every((module) => typeof module?.module === 'string' && positive(module.rank) && positive(module.inFeatures) && positive(module.outFeatures)),
+      );
+    if (!wellFormed) invalid('pack.json naive must be { model, modelSha256, factorInputs: [{ name, side: "a" | "b", modules: [{ module, rank, inFeatures, outFeatures }] }] }');
+  }
 }

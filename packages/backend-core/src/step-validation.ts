@@ -1,12 +1,14 @@
 // Checks one spec StepInput against the loaded pack and the session's cache before any feed is
 // built: shapes (B, T), token ids inside the vocabulary, one mix row per batch row with N
 // coefficients, the hidden output, cache ownership and batch, mask/position lengths and the
-// model's position limit. Throws E_INVALID_ARGUMENT or E_CONTEXT_OVERFLOW with what to do.
+// model's position limit, and a naive-graph session's adapter factors. Throws E_INVALID_ARGUMENT
+// or E_CONTEXT_OVERFLOW with what to do.
 // Not disposal checks of session or cache (the session and BackendKvCache.tensors() do those).
 
 import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest, StepInput } from '@lora-tle/spec';
 import { BackendKvCache } from './kv-cache-base.js';
+import { checkAdapterFactors } from './naive-graph.js';
 
 function bad(message: string): never {
   throw new LoraTleError('E_INVALID_ARGUMENT', message);
@@ -30,6 +32,7 @@ export function validateStep(pack: PackManifest, input: StepInput, session: obje
     if (row.a.length !== N || row.b.length !== N) bad(`mix row ${index} has ${row.a.length}/${row.b.length} coefficients, the pack has ${N} adapters`);
   });
   if (input.hidden && io.hidden === null) bad('hidden state requested but the pack was built without it; rebuild the pack with the hidden output');
+  checkAdapterFactors(pack, input.adapterFactors);
   let past = 0;
   if (cache !== null) {
     if (!(cache instanceof BackendKvCache) || cache.owner !== session) bad('the cache was not produced by this session; pass the cache returned by its previous doStep');

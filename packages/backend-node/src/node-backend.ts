@@ -1,8 +1,8 @@
 // createNodeBackend: the spec Backend on onnxruntime-node. doLoad validates the pack directory
 // (pack-manifest.ts), opens the session on the requested device through the execution-provider
 // seam (execution-providers.ts: cpu, webgpu, cuda, threads, CPU fallback) and returns a
-// NodeSession. Options may be given to the factory and overridden per load under
-// `backendOptions.node`. Not the step logic (node-session.ts).
+// NodeSession; with `graph: 'naive'`, of the pack's naive graph. Options may be given to the factory
+// and overridden per load under `backendOptions.node`. Not the step logic (node-session.ts).
 
 import { graphOutputNames, mergeBackendOptions } from '@lora-tle/backend-core';
 import { isLoraTleError, LoraTleError } from '@lora-tle/spec';
@@ -22,7 +22,9 @@ export function createNodeBackend(factoryOptions: NodeBackendOptions = {}): Back
       const options = mergeBackendOptions(factoryOptions, loadOptions, NODE_BACKEND_ID, '{ device: "cpu", threads: 4 }');
       if (loadOptions?.signal?.aborted) throw new LoraTleError('E_ABORTED', 'loading was cancelled');
       loadOptions?.onProgress?.({ phase: 'validate pack', done: 0, total: 2 });
-      const { manifest, modelPath } = readPack(location);
+      const graph = loadOptions?.graph ?? 'mixing';
+      if (graph !== 'mixing' && graph !== 'naive') throw new LoraTleError('E_INVALID_ARGUMENT', `graph must be 'mixing' or 'naive', got "${String(graph)}"`);
+      const { manifest, modelPath } = readPack(location, graph);
       loadOptions?.onProgress?.({ phase: 'create session', done: 1, total: 2 });
       let handle: OrtSessionHandle;
       try {

@@ -1,11 +1,12 @@
 // Reads and validates a model pack directory before any runtime touches it: pack.json shape and
 // format version (checkPackManifest from @lora-tle/backend-core), the files it names, and every
-// external-data reference of model.onnx against the size of its weight file. Errors say which file is wrong and what to do (rebuild the pack).
+// external-data reference of model.onnx (or, for graph 'naive', of the naive graph) against the size
+// of its weight file. Errors say which file is wrong and what to do (rebuild the pack).
 // Not the session (node-session.ts).
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { checkPackManifest, REBUILD_PACK } from '@lora-tle/backend-core';
+import { checkPackManifest, naiveGraphPack, REBUILD_PACK } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest } from '@lora-tle/spec';
 import { listExternalData } from './external-data-index.js';
@@ -26,7 +27,8 @@ export interface LoadedPack {
   modelPath: string;
 }
 
-export function readPack(packDir: string): LoadedPack {
+/** `graph` 'naive': the manifest and model of the pack's naive graph (naiveGraphPack). */
+export function readPack(packDir: string, graph: 'mixing' | 'naive' = 'mixing'): LoadedPack {
   if (!existsSync(packDir) || !statSync(packDir).isDirectory()) {
     throw new LoraTleError('E_NOT_FOUND', `model pack directory ${packDir} does not exist; build one with \`lora-tle build\``);
   }
@@ -39,7 +41,7 @@ export function readPack(packDir: string): LoadedPack {
     throw new LoraTleError('E_PACK_INVALID', `model pack ${packDir}: pack.json is not valid JSON (${(cause as Error).message}); ${REBUILD_PACK}`, { cause });
   }
   checkPackManifest(parsed, `model pack ${packDir}`, { packDir });
-  const manifest = parsed;
+  const manifest = graph === 'naive' ? naiveGraphPack(parsed, `model pack ${packDir}`) : parsed;
   const modelPath = insidePack(packDir, manifest.files.model, 'files.model');
   for (const [what, file] of Object.entries(manifest.files)) {
     if (file !== null && !existsSync(insidePack(packDir, file, `files.${what}`))) invalid(packDir, `files.${what} "${file}" is missing`);

@@ -67,6 +67,9 @@ export function createWebBackend(factoryOptions: WebBackendOptions = {}): Backen
     async doLoad(location: string, loadOptions?: BackendLoadOptions): Promise<BackendSession> {
       const options = mergeBackendOptions(factoryOptions, loadOptions, WEB_BACKEND_ID, '{ device: "wasm" }');
       if (loadOptions?.signal?.aborted) throw new LoraTleError('E_ABORTED', 'loading was cancelled');
+      if ((loadOptions?.graph ?? 'mixing') !== 'mixing') {
+        throw new LoraTleError('E_INVALID_ARGUMENT', "the web backend runs a pack's mixing graph only; the naive graph (the paper's loop, a benchmark baseline) runs on the node backend");
+      }
       const device = await chooseDevice(options.device ?? 'auto');
       if (options.wasmThreads !== undefined) env.wasm.numThreads = options.wasmThreads;
       if (options.wasmPaths !== undefined) env.wasm.wasmPaths = options.wasmPaths;

@@ -3,7 +3,7 @@
 // that finished keep feeding a pad token (their output is ignored) and emit nothing. A single
 // prompt is a batch of one. Not the request parsing (engine.ts) nor the naive merge (naive-merge.ts).
 
-import type { AdapterMix, BackendSession, KvCache, MixCoefficients, StepInput } from '@lora-tle/spec';
+import type { AdapterMix, BackendSession, KvCache, LoraModuleWeights, MixCoefficients, StepInput } from '@lora-tle/spec';
 import { createStreamingDetokenizer, type StreamingDetokenizer } from '@lora-tle/tokenizer';
 import { extendMask, lastLogitsOfRow, leftPad } from './batch-inputs.js';
 import type { BatchEvent, DoneEvent, FinishReason, KvPolicy } from './events.js';
@@ -35,8 +35,11 @@ export interface LoopSettings {
   padTokenId: number;
   eosTokenIds: ReadonlySet<number>;
   toCoefficients(mix: AdapterMix): MixCoefficients;
-  /** Runs after routing, before the step; its time counts as model time (the naive per-token merge). */
-  beforeStep?: (mixes: readonly AdapterMix[]) => void | Promise<void>;
+  /**
+   * Runs after routing, before the step; its time counts as model time (the naive per-token merge).
+   * What it returns is the step's adapterFactors (a session of the naive graph).
+   */
+  beforeStep?: (mixes: readonly AdapterMix[]) => void | readonly LoraModuleWeights[];
   signal?: AbortSignal | undefined;
   startedAt: number; // performance.now() when the request arrived
 }
@@ -128,7 +131,7 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
       }
       // ---- step ----
       const modelStartedAt = performance.now();
-      await settings.beforeStep?.(mixes);
+      const adapterFactors = settings.beforeStep?.(mixes);
       const mix = mixes.map((m) => settings.toCoefficients(m));
       let input: StepInput;
       if (settings.kv === 'recompute' || step === 0) {
@@ -143,6 +146,7 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
         rows.forEach((row, b) => (positionIds[b] = row.promptIds.length + states[b]!.generated.length - 1));
         input = { inputIds: lastTokens.slice(), batchSize, sequenceLength: 1, positionIds, attentionMask: mask, mix, cache, logits: 'last' };
       }
+      if (adapterFactors) input.adapterFactors = adapterFactors;
       cache = null; // consumed by doStep, even if it throws
       const output = await session.doStep(input);
       if (settings.kv === 'reuse') {

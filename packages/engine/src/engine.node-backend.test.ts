@@ -2,8 +2,8 @@
 // @lora-tle/graph and run by @lora-tle/backend-node (onnxruntime-node, CPU). The oracle is
 // @lora-tle/mixing's reference forward driven by a greedy loop written here, replaying the mixtures
 // the engine reports. Covers what the in-memory backend cannot: left padding and explicit positions
-// through GroupQueryAttention, the ORT KV cache, recompute without cache; and the hidden embedder
-// on the pack.
+// through GroupQueryAttention, the ORT KV cache, recompute without cache; the naive graph fed the
+// paper's merge against the linear-peft0.4 pack; and the hidden embedder on the pack.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { createNodeBackend } from '@lora-tle/backend-node';
 import { createRandomAdapter, createRandomLlama, writeModelPack, type AdapterSource } from '@lora-tle/graph';
 import { createReferenceCache, mixCoefficients, referenceForward, type ReferenceModel } from '@lora-tle/mixing';
-import type { BackendSession, Combination, MixCoefficients } from '@lora-tle/spec';
+import type { BackendSession, Combination, MixCoefficients, StepInput } from '@lora-tle/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, generateText } from './engine.js';
 import { createSessionHiddenEmbedder } from './session-hidden-embedder.js';
 import type { DoneEvent, TokenEvent } from './events.js';
+import { createNaiveMerger } from './naive-merge.js';
 import type { ContextRouter } from './routing-mode.js';
 import { argmax } from './sampling.js';
 import { charTokenizer } from './test-support/reference-backend.js';
@@ -27,17 +28,20 @@ const adapters: AdapterSource[] = ADAPTERS.map((name, i) =>
 );
 const root = mkdtempSync(join(tmpdir(), 'lora-tle-engine-'));
 const sessions: Partial<Record<Combination, BackendSession>> = {};
+let naiveSession: BackendSession; // the cat pack's naive graph
 
 beforeAll(async () => {
   for (const combination of ['cat', 'linear-peft0.4'] as const) {
     const destination = join(root, combination);
-    await writeModelPack({ source: llama, adapters, destination, combination });
+    await writeModelPack({ source: llama, adapters, destination, combination, withNaive: combination === 'cat' });
     sessions[combination] = await createNodeBackend().doLoad(destination);
   }
+  naiveSession = await createNodeBackend().doLoad(join(root, 'cat'), { graph: 'naive' });
 });
 
 afterAll(async () => {
   for (const session of Object.values(sessions)) await session?.dispose();
+  await naiveSession?.dispose();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -132,6 +136,47 @@ describe('engine on backend-node', () => {
     const naive = await generateText(engine, { ...request, naive: true });
     const fast = await generateText(engine, { ...request, kv: 'recompute' });
     expect(naive.tokenIds).toEqual(fast.tokenIds);
+  });
+
+  it("the naive graph fed the PEFT-0.4 merge computes the linear-peft0.4 pack's mixture", async () => {
+    const merger = await createNaiveMerger(adapters.map((adapter) => [...adapter.modules.values()]), ADAPTERS);
+    const inputIds = Int32Array.from(charTokenizer.encode('merge every token'));
+    const T = inputIds.length;
+    const V = llama.architecture.vocabSize;
+    for (const weights of [Float32Array.of(0.7, 0.2, 0.1), Float32Array.of(0, 1, 0), Float32Array.of(-0.3, 0.5, 0.8)]) {
+      const step = (mix: MixCoefficients): StepInput => ({ inputIds, batchSize: 1, sequenceLength: T, mix: [mix], cache: null, logits: 'all', keepCache: false });
+      const paper = await sessions['linear-peft0.4']!.doStep(step(mixCoefficients(weights, 'linear-peft0.4')));
+      const naive = await naiveSession.doStep({ ...step({ a: Float32Array.of(1), b: Float32Array.of(1) }), adapterFactors: merger.merge({ adapters: ADAPTERS, weights }) });
+      expect(naive.logits.length).toBe(T * V);
+      let largest = 0;
+      naive.logits.forEach((value, i) => (largest = Math.max(largest, Math.abs(value - paper.logits[i]!))));
+      expect(largest).toBeLessThan(1e-4);
+      // and not the cat pack's exact mixture: the cross terms show
+      const exact = await sessions.cat!.doStep(step(mixCoefficients(weights, 'cat')));
+      expect(Math.max(...naive.logits.map((value, i) => Math.abs(value - exact.logits[i]!)))).toBeGreaterThan(1e-2);
+    }
+  });
+
+  it('naive mode with the naive graph runs the paper loop: the linear-peft0.4 recompute tokens, on a cat pack', async () => {
+    const adapterWeights = adapters.map((adapter) => [...adapter.modules.values()]);
+    const request = { prompt: 'paper loop', mode: 'token', maxNewTokens: 8 };
+    const naive = await generateText(engineOn('cat', { adapterWeights, naiveSession }), { ...request, naive: true });
+    const paper = await generateText(engineOn('linear-peft0.4'), { ...request, kv: 'recompute' });
+    expect(naive.tokenIds).toHaveLength(8);
+    expect(naive.tokenIds).toEqual(paper.tokenIds);
+  });
+
+  it('refuses a naive session of another kind, and factors on a mixing session', async () => {
+    expect(() => engineOn('cat', { naiveSession: sessions['linear-peft0.4']! })).toThrow(/naive graph/);
+    const merger = await createNaiveMerger(adapters.map((adapter) => [...adapter.modules.values()]), ADAPTERS);
+    const adapterFactors = merger.merge({ adapters: ADAPTERS, weights: Float32Array.of(1, 0, 0) });
+    const input: StepInput = { inputIds: Int32Array.of(5), batchSize: 1, sequenceLength: 1, mix: [mixCoefficients(Float32Array.of(1, 0, 0), 'cat')], cache: null };
+    await expect(sessions.cat!.doStep({ ...input, adapterFactors })).rejects.toThrow(/naive graph/);
+    const one = { a: Float32Array.of(1), b: Float32Array.of(1) };
+    await expect(naiveSession.doStep({ ...input, mix: [one] })).rejects.toThrow(/adapterFactors/);
+    await expect(naiveSession.doStep({ ...input, mix: [one], adapterFactors: adapterFactors.slice(1) })).rejects.toThrow(/no factors for model\.layers\.0/);
+    const wrongRank = adapterFactors.map((factors, i) => (i === 0 ? { ...factors, rank: factors.rank + 1 } : factors));
+    await expect(naiveSession.doStep({ ...input, mix: [one], adapterFactors: wrongRank })).rejects.toThrow(/the naive graph takes rank 4/);
   });
 });
 

@@ -23,6 +23,12 @@ export interface EngineOptions {
   router?: ContextRouter | null;
   /** Adapter weights in pack order; needed by naive mode only (it merges them every token). */
   adapterWeights?: AdapterWeightsSource;
+  /**
+   * A session of the same pack's naive graph (doLoad with graph 'naive'). With it, naive mode feeds
+   * each token's merged adapter to it: the paper's forward. Without it, naive mode recomputes on
+   * `session` with the run-time mixture, and the merge is paid and dropped (naive-merge.ts).
+   */
+  naiveSession?: BackendSession | null;
   /** Token fed for left padding and for rows that already finished; default the first EOS id. */
   padTokenId?: number;
 }
@@ -36,6 +42,8 @@ export interface Engine {
 
 export const DEFAULT_MAX_NEW_TOKENS = 64;
 
+const ONE_ADAPTER: MixCoefficients = { a: Float32Array.of(1), b: Float32Array.of(1) };
+
 export function createEngine(options: EngineOptions): Engine {
   const { session, tokenizer } = options;
   const router = options.router ?? null;
@@ -44,6 +52,10 @@ export function createEngine(options: EngineOptions): Engine {
   const eosTokenIds = new Set(pack.architecture.eosTokenIds);
   const padTokenId = options.padTokenId ?? pack.architecture.eosTokenIds[0] ?? 0;
   const toCoefficients = (mix: AdapterMix): MixCoefficients => mixCoefficients(mix.weights, pack.combination);
+  const naiveSession = options.naiveSession ?? null;
+  if (naiveSession !== null && (naiveSession.pack.factorInputs === undefined || naiveSession.pack.architecture.vocabSize !== pack.architecture.vocabSize || naiveSession.pack.architecture.numLayers !== pack.architecture.numLayers)) {
+    throw new LoraTleError('E_INVALID_ARGUMENT', "naiveSession must be a session of this pack's naive graph (load the pack with graph 'naive')");
+  }
 
   const resolveRow = (request: GenerateRequest): LoopRow => {
     if (typeof request.prompt !== 'string' || request.prompt.trim() === '') {
@@ -93,14 +105,21 @@ export function createEngine(options: EngineOptions): Engine {
       throw new LoraTleError('E_INVALID_ARGUMENT', 'naive mode runs one prompt at a time (the paper loop has no batching); call generate per prompt');
     }
     const merger = naive ? await createNaiveMerger(options.adapterWeights, adapters) : null;
+    const naiveSession = naive ? (options.naiveSession ?? null) : null;
     yield* runDecodeLoop(rows, {
-      session,
+      session: naiveSession ?? session,
       tokenizer,
       kv: naive ? 'recompute' : kv,
       padTokenId,
       eosTokenIds,
-      toCoefficients,
-      beforeStep: merger ? (mixes) => void merger.merge(mixes[0]!) : undefined,
+      // the naive graph's one adapter is the merge itself: coefficient 1 on both sides
+      toCoefficients: naiveSession ? () => ONE_ADAPTER : toCoefficients,
+      beforeStep: merger
+        ? (mixes) => {
+            const merged = merger.merge(mixes[0]!);
+            return naiveSession ? merged : undefined; // without the naive graph: paid and dropped
+          }
+        : undefined,
       signal: callOptions.signal,
       startedAt,
     });

@@ -1,13 +1,10 @@
-// The per-token weight merge of the paper's loop, kept so that `naive` mode pays its real cost:
-// every token, for every module of every adapter, PEFT 0.4.0 `add_weighted_adapter(..., 'linear')`
-// (A_new = Σ w_i s_i A_i, B_new = Σ B_i) through @lora-tle/mixing's offline merge.
-//
-// Honest note: the merged factors are computed and then dropped — the forward itself runs the pack
-// with run-time mixing coefficients. For a pack built with the `linear-peft0.4` combination those
-// coefficients give exactly the merged adapter (mixing/combination.ts: A-side w_i s_i, B-side 1), so
-// naive and fast modes compute the same function and differ only in cost. For a `cat` or `linear`
-// pack, naive mode's forward is that pack's mixture, not the PEFT-0.4 merge (the DoneEvent of a
-// naive run cannot tell; the caller picks the pack). Not a merge implementation: mixing owns that.
+// The per-token weight merge of the paper's loop: every token, for every module of every adapter,
+// PEFT 0.4.0 `add_weighted_adapter(..., 'linear')` (A_new = Σ w_i s_i A_i, B_new = Σ B_i) through
+// @lora-tle/mixing's offline merge. With a session of the pack's naive graph the engine feeds the
+// merged factors to it (the paper's forward: one adapter of the adapters' rank). Without one, the
+// merge is paid and dropped and the forward runs the pack's run-time mixture instead: the same
+// function as the merge on a `linear-peft0.4` pack (A-side w_i s_i, B-side 1), that pack's
+// mixture on a `cat` or `linear` one. Not a merge implementation: mixing owns that.
 
 import type { AdapterMix, LoraModuleWeights, ModulePath } from '@lora-tle/spec';
 import { LoraTleError } from '@lora-tle/spec';
@@ -16,8 +13,8 @@ import { prepareModuleMerge } from '@lora-tle/mixing';
 type AdapterWeights = readonly (readonly LoraModuleWeights[])[];
 
 export interface NaiveMerger {
-  /** Merges every module under the mixture's weights; returns the number of modules merged. */
-  merge(mix: AdapterMix): number;
+  /** Merges every module under the mixture's weights: the one adapter, every module any adapter has. */
+  merge(mix: AdapterMix): LoraModuleWeights[];
 }
 
 interface ModuleGroup {
@@ -64,8 +61,7 @@ export async function createNaiveMerger(
   }));
   return {
     merge(mix) {
-      for (const group of prepared) group.merge(group.adapterIndices.map((index) => mix.weights[index]!));
-      return prepared.length;
+      return prepared.map((group) => group.merge(group.adapterIndices.map((index) => mix.weights[index]!)));
     },
   };
 }

@@ -8,7 +8,9 @@
 // EOS is masked out of the logits (the model math is untouched), so every run generates exactly
 // `tokens` tokens whatever the prompt. Given a `collectGarbage` function, a full collection runs
 // (untimed) before every run, so that no run pays for the garbage of the one before it (the naive
-// loop leaves megabytes of merged weights behind).
+// loop leaves megabytes of merged weights behind). Given a session of the pack's naive graph, the
+// naive mode runs the paper's forward (its merged adapter fed every token); otherwise it recomputes
+// on the pack's run-time mixture, and the report says which (`naiveForward`).
 // Not the accuracy eval (eval-runner.ts).
 
 import { argmax, createEngine, mulberry32, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
@@ -61,6 +63,12 @@ export interface BenchReport {
     routedOverBase: number | null;
     routedOverBaseCpu: number | null;
   };
+  /**
+   * What naive mode's forward ran, null without naive: 'merged' = the pack's naive graph with the
+   * merged adapter (the paper's forward); 'stacked' = the pack's run-time mixture of all adapters
+   * (the merge paid and dropped; larger LoRA products than the paper's).
+   */
+  naiveForward?: 'merged' | 'stacked' | null;
   /** Every measured run, for the record: [round][mode order of that round]. */
   roundsDetail?: BenchRun[][];
 }
@@ -70,6 +78,8 @@ export interface BenchOptions {
   tokenizer: EngineTokenizer;
   router: ContextRouter; // routed modes
   adapterWeights?: AdapterWeightsSource; // naive mode
+  /** A session of the pack's naive graph: naive mode then runs the paper's forward (see naiveForward). */
+  naiveSession?: BackendSession | null;
   prompt?: string;
   tokens?: number; // default 128
   rounds?: number; // default 5
@@ -191,7 +201,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     throw new LoraTleError('E_INVALID_ARGUMENT', 'the naive mode merges adapter weights every token and needs them (adapterWeights); drop naive from the modes or pass the adapters');
   }
   const session = withoutEos(options.session);
-  const engine = createEngine({ session, tokenizer: options.tokenizer, router: options.router, adapterWeights: options.adapterWeights });
+  const naiveSession = modes.includes('naive') && options.naiveSession ? withoutEos(options.naiveSession) : null;
+  const engine = createEngine({ session, tokenizer: options.tokenizer, router: options.router, adapterWeights: options.adapterWeights, naiveSession });
 
   const measure = async (mode: string, count: number): Promise<BenchRun> => {
     options.collectGarbage?.();
@@ -275,6 +286,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     },
     spread: { routedOverBase: wall && [wall[0], wall[2]], routedOverBaseCpu: cpuTime && [cpuTime[0], cpuTime[2]] },
     roundMedian: { routedOverBase: wall?.[1] ?? null, routedOverBaseCpu: cpuTime?.[1] ?? null },
+    naiveForward: modes.includes('naive') ? (naiveSession ? 'merged' : 'stacked') : null,
     roundsDetail: detail,
   };
 }

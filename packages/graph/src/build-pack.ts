@@ -20,6 +20,7 @@ export interface BuildPackOptions {
   overwrite?: boolean;
   withHidden?: boolean; // default true
   withAppended?: boolean; // default true
+  withNaive?: boolean; // default false: the naive graph (naive.onnx)
   onProgress?: ProgressListener;
 }
 
@@ -62,6 +63,7 @@ export async function buildModelPack(options: BuildPackOptions): Promise<PackMan
       overwrite: options.overwrite ?? false,
       withHidden: options.withHidden ?? true,
       withAppended: options.withAppended ?? true,
+      withNaive: options.withNaive ?? false,
       tokenizerFiles: { tokenizer: inCheckpoint('tokenizer.json'), tokenizerConfig: inCheckpoint('tokenizer_config.json') },
       sourceHashes,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -2,11 +2,13 @@
 // layers (RMSNorm → q/k/v with mixing → RoPE + GroupQueryAttention → o_proj → residual → RMSNorm
 // → SwiGLU MLP with mixing → residual), final norm, logits, the optional per-position hidden
 // states. Weights stream into two external data writers (base, adapters). Input/output names and
-// dims follow transformers.js / onnxruntime-genai (graph-io.ts). Not the pack directory (pack-writer.ts).
+// dims follow transformers.js / onnxruntime-genai (graph-io.ts). With `factorSlot` it builds the
+// naive graph instead: the same decoder whose one adapter's factors are graph inputs (the paper's
+// merged adapter, fed every step). Not the pack directory (pack-writer.ts).
 
-import type { Combination, LlamaLinearModule, ProgressListener } from '@lora-tle/spec';
+import type { Combination, LlamaLinearModule, ModulePath, PackFactorInput, ProgressListener } from '@lora-tle/spec';
 import { ropeCosSin, ropeInverseFrequencies } from '@lora-tle/mixing';
-import { stackModule } from './adapter-stacking.js';
+import { stackModule, type StackedModule } from './adapter-stacking.js';
 import type { ExternalDataWriter } from './external-data.js';
 import { GRAPH_IO, presentName, pastName } from './graph-io.js';
 import { type AdapterSource, type LlamaWeightSource, moduleShape, modulePath, readTensor } from './llama-source.js';
@@ -30,7 +32,23 @@ export interface DecoderGraphOptions {
   withHidden: boolean;
   /** Add the appended_key_values output (a backend's own KV arrays need it). */
   withAppended: boolean;
+  /**
+   * The naive graph: no stacked adapters (`adapters` empty); one adapter on these modules, of these
+   * ranks, whose factors are graph inputs (PackFactorInput), mixed as `cat` with N = 1.
+   */
+  factorSlot?: ReadonlyMap<ModulePath, number>;
   onProgress?: ProgressListener;
+}
+
+export interface DecoderGraph {
+  model: Uint8Array; // serialised model.onnx (weights are in the writers)
+  factorInputs: PackFactorInput[]; // empty without factorSlot
+}
+
+/** A module of the naive graph's one adapter: its factors come from graph inputs, not from here. */
+function slotModule(module: ModulePath, outFeatures: number, inFeatures: number, rank: number): StackedModule {
+  const empty = new Float32Array(0);
+  return { module, inFeatures, outFeatures, adapterIndices: [0], rank: [rank], rowAdapterIndex: new Array<number>(rank).fill(0), aTransposed: empty, bTransposed: empty };
 }
 
 /**
@@ -59,12 +77,12 @@ function transpose(weight: Float32Array, outFeatures: number, inFeatures: number
   return result;
 }
 
-/** Returns the serialised model.onnx (weights are in the writers). */
-export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<Uint8Array> {
-  const { source, adapters, combination, baseWriter, adapterWriter } = options;
+export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<DecoderGraph> {
+  const { source, adapters, combination, baseWriter, adapterWriter, factorSlot } = options;
   const arch = source.architecture;
   const { hiddenSize: H, vocabSize: V, numHeads, numKvHeads, headDim: d, numLayers } = arch;
-  const N = adapters.length;
+  const N = factorSlot ? 1 : adapters.length;
+  const factorInputs: PackFactorInput[] = [];
   const builder = new GraphBuilder();
   const base = (name: string, values: Float32Array, dims: number[]): string => builder.initializer(baseWriter.add(name, values, dims));
   const totalSteps = numLayers + 2;
@@ -165,6 +183,7 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
       const [outFeatures, inFeatures] = moduleShape(arch, kind);
       const hasBias = kind === 'gate_proj' || kind === 'up_proj' || kind === 'down_proj' ? arch.mlpBias : arch.attentionBias;
       modules.push({
+        path: module,
         outFeatures,
         inFeatures,
         weight: await readTensor(source, `${module}.weight`, [outFeatures, inFeatures]),
@@ -186,8 +205,26 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
     const bias = withBias ? base(`${group}.bias`, Float32Array.from(modules.flatMap((module) => Array.from(module.bias ?? new Float32Array(module.outFeatures)))), [totalOut]) : null;
 
     const outFeatures = modules.map((module) => module.outFeatures);
-    const adapted = modules.flatMap((module, index) => (module.stacked ? [{ index, stacked: module.stacked }] : []));
     let adapterWeights: FusedLinearWeights['adapters'] = null;
+    if (factorSlot) {
+      const slotted = modules.flatMap((module, index) => {
+        const rank = factorSlot.get(module.path);
+        return rank === undefined ? [] : [{ index, stacked: slotModule(module.path, module.outFeatures, inFeatures, rank) }];
+      });
+      if (slotted.length > 0) {
+        const described = (stacked: StackedModule) => ({ module: stacked.module, rank: stacked.rank[0] as number, inFeatures, outFeatures: stacked.outFeatures });
+        const totalRank = slotted.reduce((sum, part) => sum + part.stacked.rowAdapterIndex.length, 0);
+        const aTransposed = builder.input(`${group}.lora_a_t`, ElementType.float32, [inFeatures, totalRank]); // (in, Σ r)
+        factorInputs.push({ name: aTransposed, side: 'a', modules: slotted.map((part) => described(part.stacked)) });
+        const bTransposed = slotted.map(({ stacked }) => {
+          const name = builder.input(`${stacked.module}.lora_b_t`, ElementType.float32, [stacked.rowAdapterIndex.length, stacked.outFeatures]); // (r, out_m)
+          factorInputs.push({ name, side: 'b', modules: [described(stacked)] });
+          return name;
+        });
+        adapterWeights = { aTransposed, parts: slotted, b: { kind: 'per-part', bTransposed } };
+      }
+    }
+    const adapted = modules.flatMap((module, index) => (module.stacked ? [{ index, stacked: module.stacked }] : []));
     if (adapted.length > 0 && adapterWriter) {
       const totalRank = adapted.reduce((sum, part) => sum + part.stacked.rowAdapterIndex.length, 0);
       const fusedA = new Float32Array(inFeatures * totalRank); // (in, Σ R)
@@ -297,10 +334,11 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<U
   if (options.withHidden) builder.output(GRAPH_IO.hidden, ElementType.float32, ['batch_size', 'sequence_length', H]);
   progress(totalSteps);
 
-  return builder.toModelBytes({
+  const model = builder.toModelBytes({
     irVersion: IR_VERSION,
     opsets: { '': OPSET['ai.onnx'], 'com.microsoft': OPSET['com.microsoft'] },
     producer: '@lora-tle/graph',
-    graphName: `llama-${numLayers}x${H}-lora-mix`,
+    graphName: `llama-${numLayers}x${H}-lora-${factorSlot ? 'naive' : 'mix'}`,
   });
+  return { model, factorInputs };
 }

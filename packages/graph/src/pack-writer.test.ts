@@ -66,6 +66,37 @@ describe('writeModelPack', () => {
     expect(readdirSync(root).filter((name) => name.includes('partial'))).toEqual([]);
   });
 
+  it('with the naive graph: naive.onnx on the same base weight file, its factor inputs in pack.json', async () => {
+    const equalRanks = createRandomAdapter(arch, { name: 'c', rank: 4, targets: ['q_proj', 'down_proj'], layers: [1] }, 3);
+    const plain = join(root, 'plain');
+    const destination = join(root, 'with-naive');
+    await writeModelPack({ source: model, adapters: [adapterA, equalRanks], destination: plain });
+    const manifest = await writeModelPack({ source: model, adapters: [adapterA, equalRanks], destination, withNaive: true });
+    expect(readdirSync(destination).sort()).toEqual(['adapters.weights', 'base.weights', 'model.onnx', 'naive.onnx', 'pack.json']);
+    expect(readFileSync(join(destination, 'base.weights')).equals(readFileSync(join(plain, 'base.weights')))).toBe(true); // written once, shared
+    expect(readFileSync(join(destination, 'model.onnx')).equals(readFileSync(join(plain, 'model.onnx')))).toBe(true);
+    expect(JSON.parse(readFileSync(join(destination, 'pack.json'), 'utf8'))).toEqual(manifest);
+    const naive = manifest.naive!;
+    expect(naive.model).toBe('naive.onnx');
+    expect(naive.modelSha256).toBe(createHash('sha256').update(readFileSync(join(destination, 'naive.onnx'))).digest('hex'));
+    // layer 0: q and v of adapter a share an A input (q/k/v read one input); layer 1 also down_proj of c
+    const layer0 = naive.factorInputs.filter((input) => input.modules.every((module) => module.module.startsWith('model.layers.0.')));
+    expect(layer0.map((input) => [input.name, input.side, input.modules.map((module) => `${module.module.split('.').at(-1)}:${module.rank}`)])).toEqual([
+      ['model.layers.0.q_proj+k_proj+v_proj.lora_a_t', 'a', ['q_proj:4', 'v_proj:4']],
+      ['model.layers.0.self_attn.q_proj.lora_b_t', 'b', ['q_proj:4']],
+      ['model.layers.0.self_attn.v_proj.lora_b_t', 'b', ['v_proj:4']],
+    ]);
+    const modules = new Set(naive.factorInputs.flatMap((input) => input.modules.map((module) => module.module)));
+    expect(modules).toEqual(new Set([...adapterA.modules.keys(), ...equalRanks.modules.keys()]));
+    expect(naive.factorInputs.filter((input) => input.side === 'b')).toHaveLength(modules.size);
+  });
+
+  it('refuses a naive graph for unequal ranks of one module, or without adapters', async () => {
+    await expectCode(writeModelPack({ source: model, adapters: [adapterA, adapterB], destination: join(root, 'naive-ranks'), withNaive: true }), 'E_RANK_MISMATCH');
+    await expectCode(writeModelPack({ source: model, adapters: [], destination: join(root, 'naive-none'), withNaive: true }), 'E_INVALID_ARGUMENT');
+    expect(existsSync(join(root, 'naive-ranks'))).toBe(false);
+  });
+
   it('refuses an existing destination unless overwrite is set', async () => {
     const destination = join(root, 'exists');
     mkdirSync(destination);

@@ -1,5 +1,6 @@
 // Writes a model pack directory from in-memory sources: model.onnx, base.weights,
-// adapters.weights, pack.json, and the tokenizer files when given. The pack is written into a
+// adapters.weights, pack.json, the tokenizer files when given, and with `withNaive` naive.onnx
+// (the naive graph, on the same base.weights). The pack is written into a
 // temporary directory next to the destination and renamed into place when complete, so a failure
 // leaves nothing half-written. Not the file loading (build-pack.ts) and not validation on load.
 
@@ -7,13 +8,13 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LoraTleError, PACK_FORMAT_VERSION } from '@lora-tle/spec';
-import type { Combination, LlamaLinearModule, PackAdapterInfo, PackManifest, ProgressListener } from '@lora-tle/spec';
+import type { Combination, LlamaLinearModule, ModulePath, PackAdapterInfo, PackManifest, PackNaiveGraph, ProgressListener } from '@lora-tle/spec';
 import { buildDecoderGraph, OPSET } from './decoder-graph.js';
 import { ExternalDataWriter } from './external-data.js';
 import { GRAPH_IO } from './graph-io.js';
 import { type AdapterSource, assertSupportedArchitecture, type LlamaWeightSource, parseModulePath } from './llama-source.js';
 
-export const PACK_FILES = { model: 'model.onnx', baseWeights: 'base.weights', adapterWeights: 'adapters.weights', manifest: 'pack.json' } as const;
+export const PACK_FILES = { model: 'model.onnx', naiveModel: 'naive.onnx', baseWeights: 'base.weights', adapterWeights: 'adapters.weights', manifest: 'pack.json' } as const;
 const CREATED_BY = '@lora-tle/graph 0.1.0';
 
 export interface WritePackOptions {
@@ -31,6 +32,12 @@ export interface WritePackOptions {
    * Default true; a pack only ever run on WebGPU can leave it out (a WebGPU session runs every output).
    */
   withAppended?: boolean;
+  /**
+   * Also write the naive graph (naive.onnx, pack.json `naive`): one adapter with its factors as
+   * inputs, for the paper's loop at the cost of the paper's forward. Default false; needs adapters
+   * of equal rank per module (the paper's merge keeps the rank).
+   */
+  withNaive?: boolean;
   /** tokenizer.json / tokenizer_config.json to copy into the pack. */
   tokenizerFiles?: { tokenizer?: string | null; tokenizerConfig?: string | null };
   sourceHashes?: Record<string, string>;
@@ -68,6 +75,26 @@ function adapterInfo(source: LlamaWeightSource, adapter: AdapterSource): PackAda
   return { name: adapter.name, rank, targetModules: [...kinds], sourceHash: adapter.sourceHash, baseModelNameOrPath: adapter.baseModelNameOrPath };
 }
 
+/** The naive graph's one adapter: every module any adapter targets, at its rank (equal across adapters). */
+function naiveSlot(adapters: readonly AdapterSource[]): Map<ModulePath, number> {
+  if (adapters.length === 0) throw new LoraTleError('E_INVALID_ARGUMENT', 'a naive graph merges adapters: give at least one adapter, or leave out the naive graph');
+  const slot = new Map<ModulePath, number>();
+  for (const adapter of adapters) {
+    for (const [module, weights] of adapter.modules) {
+      const rank = slot.get(module);
+      if (rank !== undefined && rank !== weights.rank) {
+        throw new LoraTleError(
+          'E_RANK_MISMATCH',
+          `the naive graph merges the adapters into one of the same rank (PEFT 0.4 linear), but ${module} has ranks ${rank} and ${weights.rank}; build the pack without the naive graph`,
+          { details: { module, ranks: [rank, weights.rank] } },
+        );
+      }
+      slot.set(module, weights.rank);
+    }
+  }
+  return slot;
+}
+
 export async function writeModelPack(options: WritePackOptions): Promise<PackManifest> {
   const { source, adapters, destination } = options;
   const combination = options.combination ?? 'cat';
@@ -76,6 +103,7 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
   }
   assertSupportedArchitecture(source.architecture);
   validateAdapters(source, adapters);
+  const slot = options.withNaive ? naiveSlot(adapters) : null;
   if (existsSync(destination) && !options.overwrite) {
     throw new LoraTleError('E_OUTPUT_EXISTS', `${destination} already exists; choose another output directory or pass overwrite`);
   }
@@ -90,7 +118,14 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
     const withHidden = options.withHidden ?? true;
     const withAppended = options.withAppended ?? true;
     const graphOptions = { source, adapters, combination, baseWriter, adapterWriter, withHidden, withAppended, ...(options.fusedBMaxZeros === undefined ? {} : { fusedBMaxZeros: options.fusedBMaxZeros }) };
-    const model = await buildDecoderGraph(options.onProgress ? { ...graphOptions, onProgress: options.onProgress } : graphOptions);
+    const { model } = await buildDecoderGraph(options.onProgress ? { ...graphOptions, onProgress: options.onProgress } : graphOptions);
+    let naive: PackNaiveGraph | null = null;
+    if (slot !== null) {
+      // the base initializers have the same names: base.weights gets each once (ExternalDataWriter.add)
+      const graph = await buildDecoderGraph({ ...graphOptions, adapters: [], combination: 'cat', adapterWriter: null, withAppended: false, withHidden: false, factorSlot: slot });
+      writeFileSync(join(staging, PACK_FILES.naiveModel), graph.model);
+      naive = { model: PACK_FILES.naiveModel, modelSha256: createHash('sha256').update(graph.model).digest('hex'), factorInputs: graph.factorInputs };
+    }
     baseWriter.close();
     adapterWriter?.close();
     writeFileSync(join(staging, PACK_FILES.model), model);
@@ -123,6 +158,7 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
         tokenizerConfig: copyIfGiven(options.tokenizerFiles?.tokenizerConfig, 'tokenizer_config.json'),
       },
       sourceHashes: options.sourceHashes ?? {},
+      ...(naive ? { naive } : {}),
     };
     writeFileSync(join(staging, PACK_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
 

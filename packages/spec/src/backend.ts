@@ -2,6 +2,7 @@
 // imports a router or the engine; it sees token ids, positions, mixing coefficients and a cache.
 
 import type { MixCoefficients } from './mix.js';
+import type { LoraModuleWeights } from './model.js';
 import type { PackManifest } from './pack.js';
 
 /** Progress of long work (downloads, builds, profile embedding). */
@@ -17,6 +18,12 @@ export interface BackendLoadOptions {
   backendOptions?: Record<string, unknown>;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /**
+   * 'mixing' (default): the pack's model with run-time mixing. 'naive': the pack's naive graph
+   * (pack.json `naive`), whose steps take the factors of one adapter (StepInput.adapterFactors);
+   * for the paper's loop as a baseline.
+   */
+  graph?: 'mixing' | 'naive';
 }
 
 /**
@@ -53,6 +60,12 @@ export interface StepInput {
    * back already disposed. Default true.
    */
   keepCache?: boolean;
+  /**
+   * A session of the naive graph only, and required there: the one adapter this step applies,
+   * every module the graph has factor inputs for (PEFT layout: a (r, in), b (out, r), scaling).
+   * Its `mix` is then one coefficient pair per row, normally a = b = 1.
+   */
+  adapterFactors?: readonly LoraModuleWeights[];
 }
 
 export interface StepOutput {

@@ -2,7 +2,7 @@
 // @lora-tle/graph, loaded by every backend. docs/model-pack.md is the prose version of this file.
 
 import type { Combination } from './mix.js';
-import type { LlamaArchitecture, LlamaLinearModule } from './model.js';
+import type { LlamaArchitecture, LlamaLinearModule, ModulePath } from './model.js';
 
 export const PACK_FORMAT_VERSION = 1;
 
@@ -48,6 +48,29 @@ export interface PackIo {
   appended?: string | null; // 'appended_key_values'
 }
 
+/**
+ * One graph input of the naive graph that carries LoRA factors. `a`: Aᵀ of `modules` side by side,
+ * float32 (in, Σ r_m), module m's columns scaled by its scaling; `b`: Bᵀ of its one module, float32
+ * (r_m, out_m).
+ */
+export interface PackFactorInput {
+  name: string;
+  side: 'a' | 'b';
+  modules: { module: ModulePath; rank: number; inFeatures: number; outFeatures: number }[];
+}
+
+/**
+ * The naive graph (`lora-tle build --naive-graph`): the same decoder with one LoRA adapter whose
+ * factors are graph inputs instead of the stacked adapters, for the paper's loop (merge the adapters
+ * into one every token, recompute) at the cost of the paper's forward. It shares the pack's base
+ * weight file. A session of it is loaded with BackendLoadOptions.graph 'naive'.
+ */
+export interface PackNaiveGraph {
+  model: string; // 'naive.onnx'
+  modelSha256: string;
+  factorInputs: PackFactorInput[];
+}
+
 export interface PackManifest {
   formatVersion: number;
   createdBy: string; // e.g. '@lora-tle/graph 0.1.0'
@@ -67,4 +90,11 @@ export interface PackManifest {
     tokenizerConfig: string | null;
   };
   sourceHashes: Record<string, string>; // source file → sha256
+  /** The naive graph, when built with it; absent or null otherwise. */
+  naive?: PackNaiveGraph | null;
+  /**
+   * Set only in the manifest a backend derives for a session of the naive graph (naiveGraphPack in
+   * @lora-tle/backend-core): that graph's factor inputs, fed from StepInput.adapterFactors. Never in pack.json.
+   */
+  factorInputs?: PackFactorInput[];
 }

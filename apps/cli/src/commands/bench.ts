@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Command } from 'commander';
+import { createNodeBackend } from '@lora-tle/backend-node';
 import { contextRouterFrom, engineTokenizerFrom } from '@lora-tle/engine';
 import { benchJson, benchSvg, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
 import { loadPeftAdapter } from '@lora-tle/lora-store/node';
 import { createRouter, type Router } from '@lora-tle/router';
-import { LoraTleError, type LoraModuleWeights } from '@lora-tle/spec';
+import { LoraTleError, type BackendSession, type LoraModuleWeights } from '@lora-tle/spec';
 import { embeddedFixtureDir, repositoryPath } from '../embedded-default.js';
 import { parsePositiveInteger, promptFromFlags } from '../options.js';
 import type { Terminal } from '../terminal.js';
@@ -94,6 +95,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
   const prompt = promptFromFlags(flags, DEFAULT_BENCH_PROMPT); // before the pack loads: a bad flag fails at once
   const opened = await openPack(flags.pack, terminal, flags.threads);
   let routerToDispose: Router | null = null; // with the hidden embedder it holds a KV cache
+  let naiveSession: BackendSession | null = null; // the pack's naive graph, for naive mode
   try {
     const adapters = opened.session.pack.adapters.map((adapter) => adapter.name);
     const modes = flags.modes ?? [...DEFAULT_BENCH_MODES];
@@ -106,6 +108,14 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
       ? await loadAdapterWeights(flags.adapters ?? join(fixtureDir, 'adapters'), adapters)
       : undefined;
     terminal.stderr(`bench: ${modes.join(', ')} × ${flags.rounds} rounds of ${flags.tokens} tokens on ${opened.session.device}\n`);
+    if (modes.includes('naive')) {
+      if (opened.session.pack.naive) {
+        naiveSession = await createNodeBackend().doLoad(opened.packDir, { graph: 'naive', ...(flags.threads === undefined ? {} : { backendOptions: { node: { threads: flags.threads } } }) });
+        terminal.stderr("bench: naive runs the paper's forward: the pack's naive graph, fed each token's merged adapter\n");
+      } else {
+        terminal.stderr("bench: this pack has no naive graph, so naive recomputes on the run-time mixture of all adapters (larger LoRA products than the paper's one merged adapter); `lora-tle build --naive-graph` adds it\n");
+      }
+    }
     const collectGarbage = nodeGarbageCollector();
     if (!collectGarbage) terminal.stderr('bench: no access to the garbage collector; runs may pay for the garbage of the run before\n');
     const progress = terminal.progress('bench', modes.length * flags.rounds);
@@ -113,7 +123,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
     let report: BenchReport;
     try {
       report = await runBench({
-        session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router, adapterWeights,
+        session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router, adapterWeights, naiveSession,
         prompt, tokens: flags.tokens, rounds: flags.rounds, modes,
         onRun: () => progress.update(++measured),
         ...(collectGarbage ? { collectGarbage } : {}),
@@ -131,6 +141,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
     terminal.stdout(flags.json ? benchJson(report) : benchTable(report, flags.markdown === true));
   } finally {
     await routerToDispose?.dispose();
+    await naiveSession?.dispose();
     await opened.session.dispose();
   }
 }

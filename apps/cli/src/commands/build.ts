@@ -23,6 +23,7 @@ interface BuildFlags {
   combination: Combination;
   hidden: boolean; // false with --no-hidden
   appended: boolean; // false with --no-appended
+  naiveGraph?: boolean;
   overwrite?: boolean;
 }
 
@@ -117,13 +118,14 @@ function summary(out: string, manifest: PackManifest, seconds: number): string {
       ? 'no adapters (base model only)'
       : `${manifest.adapters.length} adapter${manifest.adapters.length === 1 ? '' : 's'} in mixing order: ` +
         manifest.adapters.map((adapter) => `${adapter.name} (r=${adapter.rank}; ${adapter.targetModules.join(', ')})`).join(', ');
-  const fileNames = [...Object.values(manifest.files).filter((name): name is string => name !== null), 'pack.json'];
+  const fileNames = [...Object.values(manifest.files).filter((name): name is string => name !== null), ...(manifest.naive ? [manifest.naive.model] : []), 'pack.json'];
   const sizes = fileNames.map((name) => ({ name, bytes: statSync(join(out, name)).size }));
   const total = sizes.reduce((sum, file) => sum + file.bytes, 0);
   const files = sizes.map((file) => `${file.name} ${formatBytes(file.bytes)}`).join(', ');
   const hidden =
     (manifest.io.hidden === null ? 'without the hidden output' : `with the hidden output (${manifest.io.hidden})`) +
-    (manifest.io.appended ? '' : ', without the appended_key_values output');
+    (manifest.io.appended ? '' : ', without the appended_key_values output') +
+    (manifest.naive ? `, with the naive graph (${manifest.naive.model})` : '');
   return wrap(
     `Built ${out} in ${seconds.toFixed(1)} s: ${architectureSentence(manifest)}, ${adapters}; combination ${manifest.combination}, ${hidden}. ` +
       `Files: ${files} (${formatBytes(total)} in all).`,
@@ -162,6 +164,7 @@ async function runBuild(flags: BuildFlags, terminal: Terminal): Promise<void> {
       overwrite: flags.overwrite === true,
       withHidden: flags.hidden,
       withAppended: flags.appended,
+      withNaive: flags.naiveGraph === true,
       onProgress: ({ done, total }) => {
         bar ??= terminal.progress('building pack', total);
         bar.update(done);
@@ -193,6 +196,7 @@ export const buildCommand: CliCommand = {
       .addOption(new Option('--combination <type>', 'how adapters are mixed at run time').choices([...BUILD_COMBINATIONS]).default('cat'))
       .option('--no-hidden', 'leave out the last_hidden_state output (the `hidden` embedder needs it)')
       .option('--no-appended', 'leave out the appended_key_values output: CPU and wasm then copy the whole KV cache out every step; for packs run only on WebGPU')
+      .option('--naive-graph', "also write naive.onnx: the decoder with one adapter whose factors are inputs, so that `bench`'s naive mode runs the paper's forward (its merged adapter); needs equal ranks per module")
       .option('--overwrite', 'replace an existing model pack at --out (only a directory with pack.json)')
       .addHelpText(
         'after',
