@@ -109,7 +109,7 @@ describe('pack download and the Cache API', () => {
     expect((await cache.keys()).filter((key) => key.includes('/mixed/') && key.includes('lora-tle-pack=')).length).toBe(3); // the other pack's files stay
   });
 
-  it('refuses a missing pack, a wrong format version and webgpu without navigator.gpu', async () => {
+  it('refuses a missing pack, a wrong format version, webgpu without navigator.gpu and the naive graph', async () => {
     expect((await loadError(wasmBackend().doLoad(`${server.url}nowhere/`))).code).toBe('E_PACK_INVALID');
     const future = join(temp.root, 'future');
     mkdirSync(future);
@@ -120,6 +120,9 @@ describe('pack download and the Cache API', () => {
     const webgpu = await loadError(createWebBackend({ device: 'webgpu', cache: null }).doLoad(urlOf(packs.mixed)));
     expect(webgpu.code).toBe('E_BACKEND_PROVIDER');
     expect(webgpu.message).toContain('navigator.gpu');
+    const naive = await loadError(wasmBackend().doLoad(urlOf(packs.mixed), { graph: 'naive' }));
+    expect(naive.code).toBe('E_INVALID_ARGUMENT');
+    expect(naive.message).toContain('runs on the node backend');
   });
 
   it("'auto' picks wasm without navigator.gpu, and concurrent steps run one after another with the same results", async () => {

@@ -22,7 +22,8 @@ export function benchJson(report: BenchReport): string {
   const spread = { routedOverBase: range(report.spread.routedOverBase), routedOverBaseCpu: range(report.spread.routedOverBaseCpu) };
   const maybe = (value: number | null) => (value === null ? null : round(value, 4));
   const roundMedian = { routedOverBase: maybe(report.roundMedian.routedOverBase), routedOverBaseCpu: maybe(report.roundMedian.routedOverBaseCpu) };
-  return `${JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios, spread, roundMedian }, null, 2)}\n`;
+  const naiveForward = report.naiveForward ?? null;
+  return `${JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios, spread, roundMedian, naiveForward }, null, 2)}\n`;
 }
 
 /** `; per round: median m, middle half a–b` for a median and interquartile range, '' without them. */
@@ -49,7 +50,10 @@ export function benchTable(report: BenchReport, markdown = false): string {
       `${report.ratios.routedOverBaseCpu.toFixed(3)} (CPU time per token${perRound(report.roundMedian.routedOverBaseCpu, report.spread.routedOverBaseCpu)})`,
     ...(report.ratios.routedOverNaive === null
       ? []
-      : [`token-level ÷ naive paper loop: ${report.ratios.routedOverNaive.toFixed(1)}× (tokens/s), ${report.ratios.routedOverNaiveCpu?.toFixed(1) ?? '—'}× (CPU time per token)`]),
+      : [
+          `token-level ÷ naive paper loop: ${report.ratios.routedOverNaive.toFixed(1)}× (tokens/s), ${report.ratios.routedOverNaiveCpu?.toFixed(1) ?? '—'}× (CPU time per token); ` +
+            (report.naiveForward === 'merged' ? "naive's forward: the merged adapter on the naive graph (the paper's)" : "naive's forward: the run-time mixture of all adapters (no naive graph in the pack)"),
+        ]),
     ...(report.ratios.routedOverPython === undefined || report.ratios.routedOverPython === null ? [] : [`token-level ÷ Python original: ${report.ratios.routedOverPython.toFixed(1)}×`]),
   ];
   const footer = `${report.tokens} tokens per run, median of ${report.rounds} interleaved rounds, ${report.device}`;

@@ -107,6 +107,33 @@ describe('runBench', () => {
     expect(step.tokensPerSecond).toBeGreaterThan(0);
   });
 
+  it("naive mode feeds a naive-graph session each token's merged adapter, and the report says which forward ran", async () => {
+    const lora = (scale: number) => ({ module: 'model.layers.0.self_attn.q_proj', rank: 1, alpha: 1, scaling: 1, inFeatures: 2, outFeatures: 2, a: Float32Array.of(scale, 0), b: Float32Array.of(1, 1) });
+    const adapterWeights = [[lora(1)], [lora(10)]]; // math, code
+    const steps: { a: number[]; mixA: number[] }[] = [];
+    const naiveSession = {
+      ...session,
+      pack: { ...session.pack, adapters: [{ ...session.pack.adapters[0]!, name: 'merged' }], factorInputs: [] },
+      doStep: async (input: Parameters<typeof session.doStep>[0]) => {
+        steps.push({ a: Array.from(input.adapterFactors![0]!.a), mixA: Array.from(input.mix[0]!.a) });
+        return session.doStep({ ...input, mix: [{ a: new Float32Array(2), b: new Float32Array(2) }], adapterFactors: undefined });
+      },
+    };
+    const merged = await runBench({ session, naiveSession, adapterWeights, tokenizer: charTokenizer, router, tokens: 4, rounds: 1, modes: ['token', 'naive'], warmupTokens: 0 });
+    expect(merged.naiveForward).toBe('merged');
+    expect(steps).toHaveLength(4); // one recompute per token, all on the naive graph
+    // PEFT 0.4 linear: A = Σ w_i s_i A_i under the router's weights of that step (0.9/0.1, then 0.2/0.8, …)
+    expect(steps[0]!.a[0]).toBeCloseTo(0.9 * 1 + 0.1 * 10, 5);
+    expect(steps[1]!.a[0]).toBeCloseTo(0.2 * 1 + 0.8 * 10, 5);
+    expect(steps.every((step) => step.mixA.length === 1 && step.mixA[0] === 1)).toBe(true);
+    expect(JSON.parse(benchJson(merged)).naiveForward).toBe('merged');
+    expect(benchTable(merged)).toContain("naive's forward: the merged adapter on the naive graph");
+    const stacked = await runBench({ session, adapterWeights, tokenizer: charTokenizer, router, tokens: 2, rounds: 1, modes: ['naive'], warmupTokens: 0 });
+    expect(stacked.naiveForward).toBe('stacked');
+    const none = await runBench({ session, naiveSession, tokenizer: charTokenizer, router, tokens: 2, rounds: 1, modes: ['base'], warmupTokens: 0 });
+    expect(none.naiveForward).toBeNull();
+  });
+
   it('refuses the naive mode without adapter weights', async () => {
     await expect(runBench({ session, tokenizer: charTokenizer, router, modes: ['naive'] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
   });

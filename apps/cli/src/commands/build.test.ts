@@ -106,6 +106,22 @@ describe('lora-tle build', () => {
     expect(await leftovers('linear')).toEqual(['linear']);
   });
 
+  it('--naive-graph adds naive.onnx, and inspect and the node backend load it', async () => {
+    const result = await runInProcess(['build', '--base', path('base'), '--adapter', path('math'), '--out', path('naive'), '--naive-graph']);
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = readManifest(path('naive'));
+    expect(manifest.naive?.model).toBe('naive.onnx');
+    expect(result.stdout.replace(/\n/g, ' ')).toMatch(/with the naive graph \(naive\.onnx\).*naive\.onnx \d/);
+    const inspected = await runInProcess(['inspect', path('naive'), '--json']);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(JSON.parse(inspected.stdout).facts['naive graph']).toMatch(/^naive\.onnx: one adapter on \d+ modules, its factors fed as \d+ inputs/);
+    const { createNodeBackend } = await import('@lora-tle/backend-node');
+    const naive = await createNodeBackend().doLoad(path('naive'), { graph: 'naive' });
+    expect(naive.pack.factorInputs).toEqual(manifest.naive!.factorInputs);
+    await naive.dispose();
+    await expect(createNodeBackend().doLoad(path('linear'), { graph: 'naive' })).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('--naive-graph') });
+  });
+
   it('refuses bad input files with one line and exit 1, leaving nothing behind (real bin)', async () => {
     const build = (base: string, adapters: string[], out: string, ...extra: string[]) =>
       runBin(['build', '--base', path(base), ...adapters.flatMap((adapter) => ['--adapter', path(adapter)]), '--out', path(out), ...extra]);

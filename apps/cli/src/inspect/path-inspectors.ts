@@ -47,6 +47,7 @@ const modelPackInspector: PathInspector = {
   async inspect(path) {
     const { readPack, listExternalData } = await import('@lora-tle/backend-node');
     const { manifest, modelPath } = readPack(path); // pack.json shape, version, files, external-data ranges
+    if (manifest.naive) readPack(path, 'naive'); // the same checks for naive.onnx
     const references = listExternalData(await readFile(modelPath));
     const weightFiles = [...new Set(references.map((reference) => reference.location))];
     const a = manifest.architecture;
@@ -63,13 +64,16 @@ const modelPackInspector: PathInspector = {
         'external tensors': `${references.length} in ${weightFiles.join(', ') || '—'}`,
         tokenizer: manifest.files.tokenizer,
         'kv cache': kvCacheFact(manifest.io),
+        'naive graph': manifest.naive
+          ? `${manifest.naive.model}: one adapter on ${new Set(manifest.naive.factorInputs.flatMap((input) => input.modules.map((module) => module.module))).size} modules, its factors fed as ${manifest.naive.factorInputs.length} inputs (bench's naive mode)`
+          : null,
         'created by': manifest.createdBy,
       },
       config: manifest,
       tensors: null,
       verdict: {
         valid: true,
-        checks: ['pack.json shape and format version', 'every file it names exists', 'every external-data range lies inside its weight file'],
+        checks: ['pack.json shape and format version', 'every file it names exists', 'every external-data range lies inside its weight file', ...(manifest.naive ? ["the same for the naive graph's file"] : [])],
         compatibility: null,
       },
     };
