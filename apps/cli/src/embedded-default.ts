@@ -21,7 +21,7 @@ import type { Terminal } from './terminal.js';
  * settings). A changed graph builder needs no bump: the key includes @lora-tle/graph's code
  * fingerprint. History:
  */
-const EMBEDDED_LAYOUT_VERSION = 6; // 2: hashing embedder fitted over all adapters' texts (store/embedders/); 3: block-diagonal B in the pack graph; 4: fused residual + RMSNorm; 5: logits_to_keep; 6: RoPE in GroupQueryAttention, hidden per position, one Gather per mixing layout
+const EMBEDDED_LAYOUT_VERSION = 7; // 2: hashing embedder fitted over all adapters' texts (store/embedders/); 3: block-diagonal B in the pack graph; 4: fused residual + RMSNorm; 5: logits_to_keep; 6: RoPE in GroupQueryAttention, hidden per position, one Gather per mixing layout; 7: the naive graph
 
 /** The tasks of tiny-tle in pack order, with the prompt template each adapter was trained on. */
 export const EMBEDDED_TASKS = [
@@ -96,6 +96,7 @@ export async function ensureEmbeddedDefault(
       adapters: EMBEDDED_TASKS.map(({ name }) => ({ name, dir: join(fixtureDir, 'adapters', name) })),
       destination: join(partial, 'pack'),
       combination: 'cat',
+      withNaive: true, // so that `bench`'s naive mode runs the paper's forward
       onProgress: ({ phase, done, total }) => {
         if (total === 0) return;
         if (phase !== barPhase) {

@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   storeDir?: string | null;
   embedder?: string; // default 'hashing'
   strategy?: string; // default 'paper'
+  /** Also open the pack's naive graph, when it has one, for naive mode (the paper's forward). */
+  naive?: boolean;
 }
 
 export interface GenerationRuntime {
@@ -57,6 +59,7 @@ export async function openStoreEmbedder(store: AdapterStore, name: string, model
 
 export async function openGenerationRuntime(options: RuntimeOptions): Promise<GenerationRuntime> {
   const session = await createNodeBackend().doLoad(options.packDir);
+  let naiveSession: BackendSession | null = null;
   try {
     const tokenizerFile = session.pack.files.tokenizer;
     if (tokenizerFile === null) {
@@ -77,13 +80,16 @@ export async function openGenerationRuntime(options: RuntimeOptions): Promise<Ge
     const adapterNames = session.pack.adapters.map((adapter) => adapter.name);
     // naive mode merges the adapters' weights every token; read them from the store only if asked
     const adapterWeights = storeDir ? () => loadStoreAdapterWeights(storeDir, adapterNames) : undefined;
-    const engine = createEngine({ session, tokenizer: engineTokenizerFrom(tokenizer), router, adapterWeights });
+    naiveSession = options.naive && session.pack.naive ? await createNodeBackend().doLoad(options.packDir, { graph: 'naive' }) : null;
+    const engine = createEngine({ session, tokenizer: engineTokenizerFrom(tokenizer), router, adapterWeights, naiveSession });
     const close = async (): Promise<void> => {
       await routerToDispose?.dispose();
+      await naiveSession?.dispose();
       await session.dispose();
     };
     return { engine, session, router, close };
   } catch (error) {
+    await naiveSession?.dispose();
     await session.dispose();
     throw error;
   }

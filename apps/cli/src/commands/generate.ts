@@ -54,7 +54,7 @@ export async function runGenerate(flags: GenerateFlags, terminal: Terminal): Pro
     throw new LoraTleError('E_USAGE', `--mode ${flags.mode} routes between adapters and needs --store <dir> with their profiles; with --pack alone use base, uniform or adapter:<name>`);
   }
   if (flags.naive && !storeDir) throw new LoraTleError('E_USAGE', '--naive merges the adapter weights every token and reads them from --store <dir>');
-  const runtime = await openGenerationRuntime({ packDir, storeDir: needsRouter(mode) || flags.naive ? storeDir : null, embedder: flags.embedder, strategy: flags.strategy });
+  const runtime = await openGenerationRuntime({ packDir, storeDir: needsRouter(mode) || flags.naive ? storeDir : null, embedder: flags.embedder, strategy: flags.strategy, naive: flags.naive === true });
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once('SIGINT', onInterrupt);
@@ -134,7 +134,7 @@ export const generateCommand: CliCommand = {
       .option('--stop <text>', 'stop before this text (repeatable)', collect)
       .addOption(new Option('--truncate <side>', 'keep the end of a prompt longer than the context').choices(['left']))
       .option('--window <tokens>', 'the router sees only the last W tokens', (value) => parsePositiveInteger('--window', value))
-      .option('--naive', "the paper's loop for speed comparison: per token merge the adapter weights (PEFT 0.4 linear), recompute without KV cache, re-embed the whole text")
+      .option('--naive', "the paper's loop for speed comparison: per token merge the adapter weights (PEFT 0.4 linear), recompute without KV cache, re-embed the whole text; on a pack built with --naive-graph the forward runs the merged adapter, as the paper's did, otherwise the pack's run-time mixture")
       .option('--json', 'print one JSON object: text, tokenIds, steps with weights, timing')
       .action((flags: GenerateFlags) => runGenerate(flags, terminal)),
 };
