@@ -86,7 +86,8 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<D
   const builder = new GraphBuilder();
   const base = (name: string, values: Float32Array, dims: number[]): string => builder.initializer(baseWriter.add(name, values, dims));
   const totalSteps = numLayers + 2;
-  const progress = (done: number): void => options.onProgress?.({ phase: 'graph', done, total: totalSteps });
+  const phase = factorSlot ? 'naive graph' : 'graph';
+  const progress = (done: number): void => options.onProgress?.({ phase, done, total: totalSteps });
 
   // ---- inputs ----
   const inputIds = builder.input(GRAPH_IO.inputIds, ElementType.int64, ['batch_size', 'sequence_length']);

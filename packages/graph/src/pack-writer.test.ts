@@ -71,7 +71,9 @@ describe('writeModelPack', () => {
     const plain = join(root, 'plain');
     const destination = join(root, 'with-naive');
     await writeModelPack({ source: model, adapters: [adapterA, equalRanks], destination: plain });
-    const manifest = await writeModelPack({ source: model, adapters: [adapterA, equalRanks], destination, withNaive: true });
+    const phases: string[] = [];
+    const manifest = await writeModelPack({ source: model, adapters: [adapterA, equalRanks], destination, withNaive: true, onProgress: ({ phase, done, total }) => void (done === total && phases.push(phase)) });
+    expect(phases).toEqual(['graph', 'naive graph']);
     expect(readdirSync(destination).sort()).toEqual(['adapters.weights', 'base.weights', 'model.onnx', 'naive.onnx', 'pack.json']);
     expect(readFileSync(join(destination, 'base.weights')).equals(readFileSync(join(plain, 'base.weights')))).toBe(true); // written once, shared
     expect(readFileSync(join(destination, 'model.onnx')).equals(readFileSync(join(plain, 'model.onnx')))).toBe(true);

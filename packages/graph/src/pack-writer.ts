@@ -122,7 +122,8 @@ export async function writeModelPack(options: WritePackOptions): Promise<PackMan
     let naive: PackNaiveGraph | null = null;
     if (slot !== null) {
       // the base initializers have the same names: base.weights gets each once (ExternalDataWriter.add)
-      const graph = await buildDecoderGraph({ ...graphOptions, adapters: [], combination: 'cat', adapterWriter: null, withAppended: false, withHidden: false, factorSlot: slot });
+      const naiveOptions = { ...graphOptions, adapters: [], combination: 'cat' as const, adapterWriter: null, withAppended: false, withHidden: false, factorSlot: slot };
+      const graph = await buildDecoderGraph(options.onProgress ? { ...naiveOptions, onProgress: options.onProgress } : naiveOptions); // phase 'naive graph'
       writeFileSync(join(staging, PACK_FILES.naiveModel), graph.model);
       naive = { model: PACK_FILES.naiveModel, modelSha256: createHash('sha256').update(graph.model).digest('hex'), factorInputs: graph.factorInputs };
     }

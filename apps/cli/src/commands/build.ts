@@ -152,7 +152,8 @@ async function runBuild(flags: BuildFlags, terminal: Terminal): Promise<void> {
   const adapters = checkRequest(flags);
   const { buildModelPack } = await import('@lora-tle/graph'); // only when building: keeps --help fast
   const started = performance.now();
-  let bar: Progress | null = null; // created when the graph reports its step count
+  let bar: Progress | null = null; // created when a graph reports its step count
+  let barPhase = '';
   const stopWatching = cleanUpOnInterrupt(flags.out, terminal);
   let manifest: PackManifest;
   try {
@@ -165,9 +166,13 @@ async function runBuild(flags: BuildFlags, terminal: Terminal): Promise<void> {
       withHidden: flags.hidden,
       withAppended: flags.appended,
       withNaive: flags.naiveGraph === true,
-      onProgress: ({ done, total }) => {
-        bar ??= terminal.progress('building pack', total);
-        bar.update(done);
+      onProgress: ({ phase, done, total }) => {
+        if (phase !== barPhase) {
+          bar?.stop(); // the naive graph (--naive-graph) follows the pack's graph
+          bar = terminal.progress(phase === 'graph' ? 'building pack' : `building pack: ${phase}`, total);
+          barPhase = phase;
+        }
+        bar!.update(done);
       },
     });
   } catch (error) {
