@@ -46,8 +46,12 @@ export function benchTable(report: BenchReport, markdown = false): string {
     run.peakRssMb.toFixed(0),
   ]);
   const ratioLines = [
-    `token-level ÷ base-only: ${report.ratios.routedOverBase.toFixed(3)} (tokens/s${perRound(report.roundMedian.routedOverBase, report.spread.routedOverBase)}), ` +
-      `${report.ratios.routedOverBaseCpu.toFixed(3)} (CPU time per token${perRound(report.roundMedian.routedOverBaseCpu, report.spread.routedOverBaseCpu)})`,
+    ...(Number.isNaN(report.ratios.routedOverBase) // without both base and token among the modes
+      ? []
+      : [
+          `token-level ÷ base-only: ${report.ratios.routedOverBase.toFixed(3)} (tokens/s${perRound(report.roundMedian.routedOverBase, report.spread.routedOverBase)}), ` +
+            `${report.ratios.routedOverBaseCpu.toFixed(3)} (CPU time per token${perRound(report.roundMedian.routedOverBaseCpu, report.spread.routedOverBaseCpu)})`,
+        ]),
     ...(report.ratios.routedOverNaive === null
       ? []
       : [

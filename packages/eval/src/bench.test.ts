@@ -130,6 +130,7 @@ describe('runBench', () => {
     expect(benchTable(merged)).toContain("naive's forward: the merged adapter on the naive graph");
     const stacked = await runBench({ session, adapterWeights, tokenizer: charTokenizer, router, tokens: 2, rounds: 1, modes: ['naive'], warmupTokens: 0 });
     expect(stacked.naiveForward).toBe('stacked');
+    expect(benchTable(stacked)).not.toContain('÷ base-only'); // no base and token modes: no NaN line
     const none = await runBench({ session, naiveSession, tokenizer: charTokenizer, router, tokens: 2, rounds: 1, modes: ['base'], warmupTokens: 0 });
     expect(none.naiveForward).toBeNull();
   });
