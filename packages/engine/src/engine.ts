@@ -53,7 +53,8 @@ export function createEngine(options: EngineOptions): Engine {
   const padTokenId = options.padTokenId ?? pack.architecture.eosTokenIds[0] ?? 0;
   const toCoefficients = (mix: AdapterMix): MixCoefficients => mixCoefficients(mix.weights, pack.combination);
   const naiveSession = options.naiveSession ?? null;
-  if (naiveSession !== null && (naiveSession.pack.factorInputs === undefined || naiveSession.pack.architecture.vocabSize !== pack.architecture.vocabSize || naiveSession.pack.architecture.numLayers !== pack.architecture.numLayers)) {
+  const sameModel = naiveSession !== null && JSON.stringify(naiveSession.pack.architecture) === JSON.stringify(pack.architecture);
+  if (naiveSession !== null && (naiveSession.pack.factorInputs === undefined || !sameModel)) {
     throw new LoraTleError('E_INVALID_ARGUMENT', "naiveSession must be a session of this pack's naive graph (load the pack with graph 'naive')");
   }
 
@@ -105,19 +106,19 @@ export function createEngine(options: EngineOptions): Engine {
       throw new LoraTleError('E_INVALID_ARGUMENT', 'naive mode runs one prompt at a time (the paper loop has no batching); call generate per prompt');
     }
     const merger = naive ? await createNaiveMerger(options.adapterWeights, adapters) : null;
-    const naiveSession = naive ? (options.naiveSession ?? null) : null;
+    const naiveGraph = naive ? naiveSession : null; // the paper's forward, when the pack has it
     yield* runDecodeLoop(rows, {
-      session: naiveSession ?? session,
+      session: naiveGraph ?? session,
       tokenizer,
       kv: naive ? 'recompute' : kv,
       padTokenId,
       eosTokenIds,
       // the naive graph's one adapter is the merge itself: coefficient 1 on both sides
-      toCoefficients: naiveSession ? () => ONE_ADAPTER : toCoefficients,
+      toCoefficients: naiveGraph ? () => ONE_ADAPTER : toCoefficients,
       beforeStep: merger
         ? (mixes) => {
             const merged = merger.merge(mixes[0]!);
-            return naiveSession ? merged : undefined; // without the naive graph: paid and dropped
+            return naiveGraph ? merged : undefined; // without the naive graph: paid and dropped
           }
         : undefined,
       signal: callOptions.signal,
