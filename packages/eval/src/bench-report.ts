@@ -23,7 +23,11 @@ export function benchJson(report: BenchReport): string {
   const maybe = (value: number | null) => (value === null ? null : round(value, 4));
   const roundMedian = { routedOverBase: maybe(report.roundMedian.routedOverBase), routedOverBaseCpu: maybe(report.roundMedian.routedOverBaseCpu) };
   const naiveForward = report.naiveForward ?? null;
-  return `${JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios, spread, roundMedian, naiveForward }, null, 2)}\n`;
+  const json = JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios, spread, roundMedian, naiveForward }, null, 2);
+  if (!report.roundsDetail) return `${json}\n`;
+  // every measured run, one line per round in the order the round ran them: [mode, tokens/s, model ms/token, CPU ms/token]
+  const rows = report.roundsDetail.map((runs) => `    ${JSON.stringify(runs.map((run) => [run.mode, round(run.tokensPerSecond, 2), round(run.msPerToken.model, 4), round(run.cpuMsPerToken, 4)]))}`);
+  return `${json.slice(0, -2)},\n  "roundsDetail": [\n${rows.join(',\n')}\n  ]\n}\n`;
 }
 
 /** `; per round: median m, middle half a–b` for a median and interquartile range, '' without them. */

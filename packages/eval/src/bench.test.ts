@@ -60,8 +60,13 @@ describe('runBench', () => {
     expect(report.spread.routedOverBaseCpu![0]).toBeLessThanOrEqual(report.roundMedian.routedOverBaseCpu!);
     expect(report.roundMedian.routedOverBaseCpu!).toBeLessThanOrEqual(report.spread.routedOverBaseCpu![1]);
     expect(benchTable(report)).toContain(`per round: median ${perRound[1]!.toFixed(3)}, middle half`);
-    const printed = JSON.parse(benchJson(report)) as { spread: object; roundMedian: Record<string, number> };
+    const printed = JSON.parse(benchJson(report)) as { spread: object; roundMedian: Record<string, number>; roundsDetail: [string, number, number, number][][] };
     expect(Object.keys(printed.spread)).toEqual(['routedOverBase', 'routedOverBaseCpu']);
+    // every run, one row per round in the order it ran: [mode, tokens/s, model ms/token, CPU ms/token]
+    expect(printed.roundsDetail.map((round) => round.map(([mode]) => mode))).toEqual(seen);
+    const [mode, tokensPerSecond, , cpu] = printed.roundsDetail[2]![0]!;
+    const measured = report.roundsDetail![2]![0]!;
+    expect([mode, tokensPerSecond, cpu]).toEqual([measured.mode, Math.round(measured.tokensPerSecond * 100) / 100, Math.round(measured.cpuMsPerToken * 1e4) / 1e4]);
     expect(printed.roundMedian.routedOverBase).toBeCloseTo(perRound[1]!, 4);
     const svg = benchSvg(report);
     expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 3); // background + one bar per mode
