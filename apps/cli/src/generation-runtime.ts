@@ -7,7 +7,7 @@ import { createNodeBackend } from '@lora-tle/backend-node';
 import { contextRouterFrom, createEngine, createSessionHiddenEmbedder, engineTokenizerFrom, type ContextRouter, type Engine } from '@lora-tle/engine';
 import { loadProfiles, openStore, type AdapterStore } from '@lora-tle/lora-store/node';
 import { createHashingEmbedder, createRouter, openStoreHashingEmbedder, type Router } from '@lora-tle/router';
-import type { BackendSession, Embedder } from '@lora-tle/spec';
+import type { BackendSession, Embedder, PackManifest } from '@lora-tle/spec';
 import { LoraTleError } from '@lora-tle/spec';
 import { loadTokenizerFromDir, type TextTokenizer } from '@lora-tle/tokenizer';
 import { loadStoreAdapterWeights } from './store-profiles.js';
@@ -57,6 +57,12 @@ export async function openStoreEmbedder(store: AdapterStore, name: string, model
   return createEmbedderByName(name, model);
 }
 
+/** A session of the pack's naive graph (naive mode's paper forward), or null when the pack was built without it. */
+export async function openNaiveGraph(packDir: string, pack: PackManifest, threads?: number): Promise<BackendSession | null> {
+  if (!pack.naive) return null;
+  return createNodeBackend().doLoad(packDir, { graph: 'naive', ...(threads === undefined ? {} : { backendOptions: { node: { threads } } }) });
+}
+
 export async function openGenerationRuntime(options: RuntimeOptions): Promise<GenerationRuntime> {
   const session = await createNodeBackend().doLoad(options.packDir);
   let naiveSession: BackendSession | null = null;
@@ -80,7 +86,7 @@ export async function openGenerationRuntime(options: RuntimeOptions): Promise<Ge
     const adapterNames = session.pack.adapters.map((adapter) => adapter.name);
     // naive mode merges the adapters' weights every token; read them from the store only if asked
     const adapterWeights = storeDir ? () => loadStoreAdapterWeights(storeDir, adapterNames) : undefined;
-    naiveSession = options.naive && session.pack.naive ? await createNodeBackend().doLoad(options.packDir, { graph: 'naive' }) : null;
+    naiveSession = options.naive ? await openNaiveGraph(options.packDir, session.pack) : null;
     const engine = createEngine({ session, tokenizer: engineTokenizerFrom(tokenizer), router, adapterWeights, naiveSession });
     const close = async (): Promise<void> => {
       await routerToDispose?.dispose();

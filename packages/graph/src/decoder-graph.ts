@@ -8,7 +8,7 @@
 
 import type { Combination, LlamaLinearModule, ModulePath, PackFactorInput, ProgressListener } from '@lora-tle/spec';
 import { ropeCosSin, ropeInverseFrequencies } from '@lora-tle/mixing';
-import { stackModule, type StackedModule } from './adapter-stacking.js';
+import { stackModule } from './adapter-stacking.js';
 import type { ExternalDataWriter } from './external-data.js';
 import { GRAPH_IO, presentName, pastName } from './graph-io.js';
 import { type AdapterSource, type LlamaWeightSource, moduleShape, modulePath, readTensor } from './llama-source.js';
@@ -45,11 +45,6 @@ export interface DecoderGraph {
   factorInputs: PackFactorInput[]; // empty without factorSlot
 }
 
-/** A module of the naive graph's one adapter: its factors come from graph inputs, not from here. */
-function slotModule(module: ModulePath, outFeatures: number, inFeatures: number, rank: number): StackedModule {
-  const empty = new Float32Array(0);
-  return { module, inFeatures, outFeatures, adapterIndices: [0], rank: [rank], rowAdapterIndex: new Array<number>(rank).fill(0), aTransposed: empty, bTransposed: empty };
-}
 
 /**
  * Concat of `inputs` along `axis` into `output`, as a tree of Concats of at most CONCAT_MAX_INPUTS
@@ -208,21 +203,22 @@ export async function buildDecoderGraph(options: DecoderGraphOptions): Promise<D
     const outFeatures = modules.map((module) => module.outFeatures);
     let adapterWeights: FusedLinearWeights['adapters'] = null;
     if (factorSlot) {
+      // the one adapter (index 0) on each module of the group it adapts, with its rank
       const slotted = modules.flatMap((module, index) => {
         const rank = factorSlot.get(module.path);
-        return rank === undefined ? [] : [{ index, stacked: slotModule(module.path, module.outFeatures, inFeatures, rank) }];
+        return rank === undefined ? [] : [{ index, module: { module: module.path, rank, inFeatures, outFeatures: module.outFeatures } }];
       });
       if (slotted.length > 0) {
-        const described = (stacked: StackedModule) => ({ module: stacked.module, rank: stacked.rank[0] as number, inFeatures, outFeatures: stacked.outFeatures });
-        const totalRank = slotted.reduce((sum, part) => sum + part.stacked.rowAdapterIndex.length, 0);
+        const totalRank = slotted.reduce((sum, part) => sum + part.module.rank, 0);
         const aTransposed = builder.input(`${group}.lora_a_t`, ElementType.float32, [inFeatures, totalRank]); // (in, Σ r)
-        factorInputs.push({ name: aTransposed, side: 'a', modules: slotted.map((part) => described(part.stacked)) });
-        const bTransposed = slotted.map(({ stacked }) => {
-          const name = builder.input(`${stacked.module}.lora_b_t`, ElementType.float32, [stacked.rowAdapterIndex.length, stacked.outFeatures]); // (r, out_m)
-          factorInputs.push({ name, side: 'b', modules: [described(stacked)] });
+        factorInputs.push({ name: aTransposed, side: 'a', modules: slotted.map((part) => part.module) });
+        const bTransposed = slotted.map(({ module }) => {
+          const name = builder.input(`${module.module}.lora_b_t`, ElementType.float32, [module.rank, module.outFeatures]); // (r, out_m)
+          factorInputs.push({ name, side: 'b', modules: [module] });
           return name;
         });
-        adapterWeights = { aTransposed, parts: slotted, b: { kind: 'per-part', bTransposed } };
+        const parts = slotted.map(({ index, module }) => ({ index, stacked: { rowAdapterIndex: new Array<number>(module.rank).fill(0), adapterIndices: [0], rank: [module.rank] } }));
+        adapterWeights = { aTransposed, parts, b: { kind: 'per-part', bTransposed } };
       }
     }
     const adapted = modules.flatMap((module, index) => (module.stacked ? [{ index, stacked: module.stacked }] : []));

@@ -46,6 +46,9 @@ export class MixingCoefficients {
   }
 }
 
+/** What the nodes of one adapted module need: the adapter index of each rank row, and (linear combinations) which adapters and their rank. */
+export type RankRows = Pick<StackedModule, 'rowAdapterIndex' | 'adapterIndices' | 'rank'>;
+
 export interface FusedLinearWeights {
   weightTransposed: string; // initializer (in, Σ out_m)
   bias: string | null; // initializer (Σ out_m,)
@@ -56,7 +59,7 @@ export interface FusedLinearWeights {
    */
   adapters: {
     aTransposed: string; // (in, Σ R)
-    parts: { index: number; stacked: StackedModule }[];
+    parts: { index: number; stacked: RankRows }[];
     b: { kind: 'per-part'; bTransposed: string[] } | { kind: 'block-diagonal'; bTransposed: string };
   } | null;
 }

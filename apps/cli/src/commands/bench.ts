@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Command } from 'commander';
-import { createNodeBackend } from '@lora-tle/backend-node';
 import { contextRouterFrom, engineTokenizerFrom } from '@lora-tle/engine';
 import { benchJson, benchSvg, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
 import { loadPeftAdapter } from '@lora-tle/lora-store/node';
 import { createRouter, type Router } from '@lora-tle/router';
 import { LoraTleError, type BackendSession, type LoraModuleWeights } from '@lora-tle/spec';
 import { embeddedFixtureDir, repositoryPath } from '../embedded-default.js';
+import { openNaiveGraph } from '../generation-runtime.js';
 import { parsePositiveInteger, promptFromFlags } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
@@ -109,8 +109,8 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
       : undefined;
     terminal.stderr(`bench: ${modes.join(', ')} × ${flags.rounds} rounds of ${flags.tokens} tokens on ${opened.session.device}\n`);
     if (modes.includes('naive')) {
-      if (opened.session.pack.naive) {
-        naiveSession = await createNodeBackend().doLoad(opened.packDir, { graph: 'naive', ...(flags.threads === undefined ? {} : { backendOptions: { node: { threads: flags.threads } } }) });
+      naiveSession = await openNaiveGraph(opened.packDir, opened.session.pack, flags.threads);
+      if (naiveSession) {
         terminal.stderr("bench: naive runs the paper's forward: the pack's naive graph, fed each token's merged adapter\n");
       } else {
         terminal.stderr("bench: this pack has no naive graph, so naive recomputes on the run-time mixture of all adapters (larger LoRA products than the paper's one merged adapter); `lora-tle build --naive-graph` adds it\n");
