@@ -45,7 +45,6 @@ export interface DecoderGraph {
   factorInputs: PackFactorInput[]; // empty without factorSlot
 }
 
-
 /**
  * Concat of `inputs` along `axis` into `output`, as a tree of Concats of at most CONCAT_MAX_INPUTS
  * inputs: onnxruntime-web's WebGPU Concat binds every input and its output as storage buffers, and
