@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { ContextRouter } from '@lora-tle/engine';
-import { runBench, withoutEos } from './bench.js';
+import { checkBenchModes, runBench, withoutEos } from './bench.js';
 import { benchJson, benchSvg, benchTable } from './bench-report.js';
 import { charTokenizer, createScriptedSession, EOS_ID, SCRIPTED_VOCAB } from './test-support/scripted-backend.js';
 
@@ -142,5 +142,16 @@ describe('runBench', () => {
 
   it('refuses the naive mode without adapter weights', async () => {
     await expect(runBench({ session, tokenizer: charTokenizer, router, modes: ['naive'] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+  });
+
+  it('refuses an unknown, repeated or missing mode before running anything', async () => {
+    let steps = 0;
+    const counted = { ...session, doStep: (input: Parameters<typeof session.doStep>[0]) => (steps++, session.doStep(input)) };
+    await expect(runBench({ session: counted, tokenizer: charTokenizer, router, modes: ['base', 'sideways'] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringContaining('"sideways"') });
+    await expect(runBench({ session: counted, tokenizer: charTokenizer, router, modes: ['token', 'base', 'token'] })).rejects.toMatchObject({ message: expect.stringContaining('twice') });
+    await expect(runBench({ session: counted, tokenizer: charTokenizer, router, modes: [] })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    expect(steps).toBe(0);
+    for (const bad of [['every:0'], ['adapter:'], ['Token']]) expect(() => checkBenchModes(bad)).toThrow(/unknown bench mode/);
+    expect(() => checkBenchModes(['base', 'token', 'every:2', 'every:4', 'prompt', 'uniform', 'adapter:math', 'naive', 'step'])).not.toThrow();
   });
 });

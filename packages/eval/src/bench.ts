@@ -13,7 +13,7 @@
 // on the pack's run-time mixture, and the report says which (`naiveForward`).
 // Not the accuracy eval (eval-runner.ts).
 
-import { argmax, createEngine, mulberry32, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
+import { argmax, createEngine, mulberry32, parseRoutingMode, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
 import { LoraTleError, type BackendSession } from '@lora-tle/spec';
 
 export const DEFAULT_BENCH_MODES = ['base', 'token', 'every:2', 'every:4', 'prompt', 'naive'] as const;
@@ -91,6 +91,26 @@ export interface BenchOptions {
   onRun?: (run: BenchRun, round: number) => void;
   /** A full garbage collection (Node: see the CLI's bench command), run untimed before every run. */
   collectGarbage?: () => void;
+}
+
+/**
+ * Throws unless every mode is one the bench runs — a routing mode (`base`, `token`, `every:<k>`,
+ * `prompt`, `uniform`, `adapter:<name>`), `naive` or `step` — and none is given twice. Adapter names
+ * are checked later, against the pack.
+ */
+export function checkBenchModes(modes: readonly string[]): void {
+  if (modes.length === 0) throw new LoraTleError('E_INVALID_ARGUMENT', `bench needs at least one mode, e.g. ${DEFAULT_BENCH_MODES.join(',')}`);
+  const seen = new Set<string>();
+  for (const mode of modes) {
+    if (seen.has(mode)) throw new LoraTleError('E_INVALID_ARGUMENT', `bench mode "${mode}" is given twice; each mode runs once per round`);
+    seen.add(mode);
+    if (mode === 'naive' || mode === 'step') continue;
+    try {
+      parseRoutingMode(mode);
+    } catch {
+      throw new LoraTleError('E_INVALID_ARGUMENT', `unknown bench mode "${mode}"; use base, token, every:<k ≥ 1>, prompt, uniform, adapter:<name>, naive or step`);
+    }
+  }
 }
 
 /** A session whose logits never allow EOS: bench runs are exactly `tokens` long. */
@@ -195,6 +215,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const rounds = options.rounds ?? 5;
   const prompt = options.prompt ?? DEFAULT_BENCH_PROMPT;
   const modes = [...(options.modes ?? DEFAULT_BENCH_MODES)];
+  checkBenchModes(modes);
   if (!Number.isInteger(tokens) || tokens < 1) throw new LoraTleError('E_INVALID_ARGUMENT', `bench tokens must be a whole number ≥ 1, got ${tokens}`);
   if (!Number.isInteger(rounds) || rounds < 1) throw new LoraTleError('E_INVALID_ARGUMENT', `bench rounds must be a whole number ≥ 1, got ${rounds}`);
   if (modes.includes('naive') && !options.adapterWeights) {

@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Command } from 'commander';
 import { contextRouterFrom, engineTokenizerFrom } from '@lora-tle/engine';
-import { benchJson, benchSvg, benchTable, buildSuiteProfiles, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
+import { benchJson, benchSvg, benchTable, buildSuiteProfiles, checkBenchModes, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, loadSuiteFromDir, loadTinyTleSuite, runBench, type BenchReport, type BenchRun } from '@lora-tle/eval';
 import { loadPeftAdapter } from '@lora-tle/lora-store/node';
 import { createRouter, type Router } from '@lora-tle/router';
 import { LoraTleError, type BackendSession, type LoraModuleWeights } from '@lora-tle/spec';
@@ -91,6 +91,17 @@ function runPythonOriginal(flags: BenchFlags, fixtureDir: string, prompt: string
   };
 }
 
+/** --modes, checked before the pack loads: a misspelt mode fails at once, as a usage error. */
+function parseBenchModes(value: string): string[] {
+  const modes = parseList('--modes', value);
+  try {
+    checkBenchModes(modes);
+  } catch (error) {
+    throw new LoraTleError('E_USAGE', `--modes: ${(error as Error).message}`);
+  }
+  return modes;
+}
+
 export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Promise<void> {
   const prompt = promptFromFlags(flags, DEFAULT_BENCH_PROMPT); // before the pack loads: a bad flag fails at once
   const opened = await openPack(flags.pack, terminal, flags.threads);
@@ -156,7 +167,7 @@ export const benchCommand: CliCommand = {
       .option('--data <dir>', 'train splits for the routing profiles (default: the tiny-tle fixture data)')
       .option('--tokens <n>', 'tokens generated per run (EOS is masked so every run is this long)', (value) => parsePositiveInteger('--tokens', value), 128)
       .option('--rounds <n>', 'interleaved rounds; each metric is the median over rounds', (value) => parsePositiveInteger('--rounds', value), 5)
-      .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')}; also step: the backend alone)`, (value) => parseList('--modes', value))
+      .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')}; also step: the backend alone)`, (value) => parseBenchModes(value))
       .option('--threads <n>', 'onnxruntime intra-op threads, and torch threads for --python (default: their choice)', (value) => parsePositiveInteger('--threads', value))
       .option('--prompt <text>', 'the prompt (default: a math word problem)')
       .option('--prompt-file <path>', 'read the prompt from a file (long contexts)')

@@ -149,6 +149,15 @@ describe.skipIf(!hasFixtureData)('lora-tle bench', () => {
     expect(report.ratios.routedOverNaive).toBeNull();
   }, 120_000);
 
+  it('refuses a misspelt mode in one line before opening the pack', async () => {
+    const result = await cli('bench', '--pack', join(root, 'no-pack-here'), '--modes', 'base,tokn');
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'lora-tle: [E_USAGE] --modes: unknown bench mode "tokn"; use base, token, every:<k ≥ 1>, prompt, uniform, adapter:<name>, naive or step',
+    ]);
+  });
+
   it('reads --prompt-file, and refuses it next to --prompt or when missing with one line', async () => {
     const promptFile = join(root, 'bench-prompt.txt');
     writeFileSync(promptFile, 'Context: Lena lives in Tunis. Irene plays the violin.\n\nQuestion: Where does Lena live?\n\nAnswer:');
