@@ -154,4 +154,15 @@ describe('runBench', () => {
     for (const bad of [['every:0'], ['adapter:'], ['Token']]) expect(() => checkBenchModes(bad)).toThrow(/unknown bench mode/);
     expect(() => checkBenchModes(['base', 'token', 'every:2', 'every:4', 'prompt', 'uniform', 'adapter:math', 'naive', 'step'])).not.toThrow();
   });
+
+  it('refuses runs that would not fit the model context, naming the longest that would', async () => {
+    const prompt = 'Answer:';
+    const room = session.pack.architecture.maxPositionEmbeddings - charTokenizer.encode(prompt).length;
+    await expect(runBench({ session, tokenizer: charTokenizer, router, prompt, tokens: room + 1, modes: ['base'] })).rejects.toMatchObject({
+      code: 'E_CONTEXT_OVERFLOW',
+      message: expect.stringContaining(`run at most ${room} tokens per run`),
+    });
+    const report = await runBench({ session, tokenizer: charTokenizer, router, prompt, tokens: room, rounds: 1, modes: ['base'], warmupTokens: 0 });
+    expect(report.runs[0]!.tokens).toBe(room);
+  });
 });

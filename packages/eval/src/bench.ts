@@ -221,6 +221,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (modes.includes('naive') && !options.adapterWeights) {
     throw new LoraTleError('E_INVALID_ARGUMENT', 'the naive mode merges adapter weights every token and needs them (adapterWeights); drop naive from the modes or pass the adapters');
   }
+  const promptTokens = options.tokenizer.encode(prompt).length;
+  const context = options.session.pack.architecture.maxPositionEmbeddings;
+  if (promptTokens + tokens > context) {
+    throw new LoraTleError(
+      'E_CONTEXT_OVERFLOW',
+      `bench prompt of ${promptTokens} tokens + ${tokens} tokens per run exceeds the model context of ${context} tokens; run at most ${Math.max(0, context - promptTokens)} tokens per run (--tokens) or shorten the prompt`,
+      { details: { promptTokens, tokens, contextLength: context } },
+    );
+  }
   const session = withoutEos(options.session);
   const naiveSession = modes.includes('naive') && options.naiveSession ? withoutEos(options.naiveSession) : null;
   const engine = createEngine({ session, tokenizer: options.tokenizer, router: options.router, adapterWeights: options.adapterWeights, naiveSession });
