@@ -101,6 +101,26 @@ describe('runEvaluation', () => {
     expect(codeOutput.tokens).toBe(codeOutput.output.length + 1); // " " + text, EOS not counted
   }, 60_000);
 
+  it('shows routed modes only the last routingWindow tokens of the context', async () => {
+    const suite = makeSuite();
+    const adapters = suite.tasks.map((task) => task.name);
+    const { embedder, profiles } = await buildSuiteProfiles({ suite, adapters });
+    const inner = contextRouterFrom(createRouter({ embedder, profiles, adapters, strategy: 'paper', schedule: 'token' }));
+    const seen: { text: string; ids: number }[] = [];
+    const router = { adapters: inner.adapters, route: (request: Parameters<typeof inner.route>[0]) => (seen.push({ text: request.text, ids: request.tokenIds.length }), inner.route(request)) };
+    const engine = createEngine({ session: createScriptedSession(specialists(suite)), tokenizer: charTokenizer, router });
+    const runs = planRuns(['token'], ['reuse']);
+    await runEvaluation({ engine, suite: { ...suite, tasks: suite.tasks.slice(0, 1) }, runs, maxNewTokens: () => 16, routingWindow: 12, onResult: () => {} });
+    expect(seen.length).toBeGreaterThan(3);
+    for (const request of seen) {
+      expect(request.ids).toBe(12); // every prompt is longer than 12 characters
+      expect(request.text.length).toBeLessThanOrEqual(12);
+    }
+    seen.length = 0;
+    await runEvaluation({ engine, suite: { ...suite, tasks: suite.tasks.slice(0, 1) }, runs, maxNewTokens: () => 16, onResult: () => {} });
+    expect(Math.min(...seen.map((request) => request.text.length))).toBeGreaterThan(12); // no window: the whole context
+  }, 60_000);
+
   it('skips items already done (resume) and reports progress over all planned items', async () => {
     const { suite, session, engine } = await setup();
     const runs = planRuns(['adapter:math', 'token'], ['reuse']);

@@ -42,6 +42,8 @@ export interface EvalRunnerOptions {
   sandbox?: Partial<SandboxLimits>;
   /** A prompt longer than the model context: 'left' (default) keeps its end, 'none' stops with E_CONTEXT_OVERFLOW. */
   truncate?: 'left' | 'none';
+  /** Routed modes see only the last W tokens of the context (GenerateRequest.routingWindow); default: all of it. */
+  routingWindow?: number;
   signal?: AbortSignal;
 }
 
@@ -54,15 +56,10 @@ export function plannedItems(suite: EvalSuite, runs: readonly EvalRun[]): number
   return suite.tasks.reduce((sum, task) => sum + task.items.length, 0) * runs.length;
 }
 
-async function generateBatch(engine: Engine, items: readonly EvalItem[], run: EvalRun, maxNewTokens: number, truncate: 'left' | 'none', signal?: AbortSignal) {
-  const requests: GenerateRequest[] = items.map((item) => ({
-    prompt: item.prompt,
-    mode: run.mode,
-    kv: run.kv,
-    maxNewTokens,
-    sampling: { temperature: 0 },
-    truncate,
-  }));
+type BatchSettings = Required<Pick<GenerateRequest, 'maxNewTokens' | 'truncate'>> & Pick<GenerateRequest, 'routingWindow'>;
+
+async function generateBatch(engine: Engine, items: readonly EvalItem[], run: EvalRun, settings: BatchSettings, signal?: AbortSignal) {
+  const requests: GenerateRequest[] = items.map((item) => ({ prompt: item.prompt, mode: run.mode, kv: run.kv, sampling: { temperature: 0 }, ...settings }));
   const outputs = new Array<string>(items.length).fill('');
   const tokens = new Array<number>(items.length).fill(0);
   const started = performance.now();
@@ -93,7 +90,8 @@ export async function runEvaluation(options: EvalRunnerOptions): Promise<void> {
       for (let start = 0; start < pending.length; start += batchSize) {
         if (signal?.aborted) throw new LoraTleError('E_ABORTED', 'evaluation was interrupted; rerun with --resume to continue');
         const batch = pending.slice(start, start + batchSize);
-        const generated = await generateBatch(engine, batch, run, budget, options.truncate ?? 'left', signal);
+        const settings: BatchSettings = { maxNewTokens: budget, truncate: options.truncate ?? 'left', ...(options.routingWindow === undefined ? {} : { routingWindow: options.routingWindow }) };
+        const generated = await generateBatch(engine, batch, run, settings, signal);
         const scores = await scoreOutputs(task.kind, batch, generated.outputs, options.sandbox);
         for (const [i, item] of batch.entries()) {
           const score = scores[i]!;

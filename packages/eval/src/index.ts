@@ -15,5 +15,6 @@ export { renderJson, renderMarkdown, renderTable, runLabel, summarize, type Cell
 export { renderSvgChart, type ChartOptions } from './svg-chart.js';
 export { buildSuiteProfiles, DEFAULT_SUITE_BANK_SIZE, evenlySpaced, taskForAdapter, type SuiteProfileOptions, type SuiteProfiles } from './suite-profiles.js';
 export { measureRoutingAccuracy, renderRoutingTable, type RoutingAccuracy, type RoutingAccuracyOptions } from './routing-accuracy.js';
+export { measureRoutingSwitch, renderSwitchTable, type RoutingSwitch, type RoutingSwitchOptions, type RoutingTokenizer, type SwitchPair } from './routing-switch.js';
 export { checkBenchModes, DEFAULT_BENCH_MODES, DEFAULT_BENCH_PROMPT, runBench, withoutEos, type BenchOptions, type BenchReport, type BenchRun } from './bench.js';
 export { benchJson, benchSvg, benchTable } from './bench-report.js';

@@ -65,11 +65,12 @@ export async function openResultsLog(outDir: string, identity: RunIdentity, resu
     } catch (cause) {
       throw new LoraTleError('E_JSON', `${runPath} is not valid JSON; remove the directory to start over`, { cause });
     }
-    const differences = Object.keys({ ...recorded, ...identity }).filter((key) => JSON.stringify(recorded[key]) !== JSON.stringify(identity[key]));
+    const shown = (value: unknown) => JSON.stringify(value) ?? 'unset'; // a setting absent from one run (e.g. no --window)
+    const differences = Object.keys({ ...recorded, ...identity }).filter((key) => shown(recorded[key]) !== shown(identity[key]));
     if (differences.length > 0) {
       throw new LoraTleError(
         'E_INVALID_ARGUMENT',
-        `cannot resume ${outDir}: it was run with other settings (${differences.map((key) => `${key}: ${JSON.stringify(recorded[key])} → ${JSON.stringify(identity[key])}`).join('; ')}); use the same settings or another --out`,
+        `cannot resume ${outDir}: it was run with other settings (${differences.map((key) => `${key}: ${shown(recorded[key])} → ${shown(identity[key])}`).join('; ')}); use the same settings or another --out`,
       );
     }
   }

@@ -4,9 +4,10 @@
 // (suite-profiles.ts). Not the generation eval (eval-runner.ts).
 
 import { createRouter } from '@lora-tle/router';
-import { LoraTleError, type Embedder, type RoutingStrategy, type TaskProfile } from '@lora-tle/spec';
+import type { Embedder, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
 import type { EvalSuite } from './suite.js';
-import { taskForAdapter } from './suite-profiles.js';
+import type { RoutingTokenizer } from './routing-switch.js';
+import { ownAdapterIndices } from './suite-profiles.js';
 
 export interface RoutingAccuracy {
   suite: string;
@@ -23,17 +24,22 @@ export interface RoutingAccuracyOptions {
   profiles: readonly TaskProfile[]; // one per adapter
   embedder: Embedder;
   strategy: RoutingStrategy | string;
+  /** Route on the last W tokens of each prompt only (as generate --window); needs `tokenizer`. */
+  window?: { tokens: number; tokenizer: RoutingTokenizer };
   onProgress?: (done: number, total: number) => void;
 }
 
-export async function measureRoutingAccuracy({ suite, profiles, embedder, strategy, onProgress }: RoutingAccuracyOptions): Promise<RoutingAccuracy> {
+/** The prompt as a window of W tokens shows it to the router at the first step (decode-loop.ts). */
+function lastTokens(prompt: string, tokens: number, tokenizer: RoutingTokenizer) {
+  const ids = Array.from(tokenizer.encode(prompt));
+  const windowed = ids.slice(Math.max(0, ids.length - tokens));
+  return { text: tokenizer.decode(windowed), tokenIds: windowed, step: 0 };
+}
+
+export async function measureRoutingAccuracy({ suite, profiles, embedder, strategy, window, onProgress }: RoutingAccuracyOptions): Promise<RoutingAccuracy> {
   const adapters = profiles.map((profile) => profile.adapter);
   const router = createRouter({ embedder, profiles, adapters, strategy, schedule: 'prompt' });
-  const ownAdapter = suite.tasks.map((task) => adapters.findIndex((adapter) => taskForAdapter(adapter, [task]) !== null));
-  const unmatched = suite.tasks.filter((_, i) => ownAdapter[i] === -1).map((task) => task.name);
-  if (unmatched.length > 0) {
-    throw new LoraTleError('E_PROFILE_MISSING', `no adapter profile for task(s) ${unmatched.join(', ')} (adapters: ${adapters.join(', ')}); each task needs its own adapter to score routing`);
-  }
+  const ownAdapter = ownAdapterIndices(suite.tasks, adapters);
   const confusion = suite.tasks.map(() => adapters.map(() => 0));
   const total = suite.tasks.reduce((sum, task) => sum + task.items.length, 0);
   let done = 0;
@@ -41,7 +47,7 @@ export async function measureRoutingAccuracy({ suite, profiles, embedder, strate
     for (const [t, task] of suite.tasks.entries()) {
       for (const item of task.items) {
         router.reset();
-        const mix = await router.route({ text: item.prompt, tokenIds: [], step: 0 });
+        const mix = await router.route(window === undefined ? { text: item.prompt, tokenIds: [], step: 0 } : lastTokens(item.prompt, window.tokens, window.tokenizer));
         let best = 0;
         mix!.weights.forEach((weight, i) => {
           if (weight > mix!.weights[best]!) best = i;

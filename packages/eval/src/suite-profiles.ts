@@ -22,6 +22,19 @@ export function taskForAdapter(adapter: string, tasks: readonly EvalTask[]): Eva
   );
 }
 
+/**
+ * The index in `adapters` of each task's own adapter (by taskForAdapter), for scoring where routing
+ * went; E_PROFILE_MISSING names the tasks without one.
+ */
+export function ownAdapterIndices(tasks: readonly EvalTask[], adapters: readonly string[]): number[] {
+  const own = tasks.map((task) => adapters.findIndex((adapter) => taskForAdapter(adapter, [task]) !== null));
+  const unmatched = tasks.filter((_, i) => own[i] === -1).map((task) => task.name);
+  if (unmatched.length > 0) {
+    throw new LoraTleError('E_PROFILE_MISSING', `no adapter profile for task(s) ${unmatched.join(', ')} (adapters: ${adapters.join(', ')}); each task needs its own adapter to score routing`);
+  }
+  return own;
+}
+
 /** Up to `most` items at evenly spaced indices floor(j·n/most): deterministic, spread over the file. */
 export function evenlySpaced<T>(items: readonly T[], most: number): T[] {
   if (items.length <= most) return [...items];

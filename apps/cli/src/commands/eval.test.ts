@@ -74,6 +74,10 @@ describe.skipIf(!hasFixtureData)('lora-tle eval', () => {
     expect(resumed.stderr).toContain('(16 already done)');
     expect(readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n')).toHaveLength(24);
     expect(resumed.stdout.split('\n')[0]).toBe('| mode | math | code | average | n |');
+
+    const otherWindow = await cli(...args, '--resume', '--window', '8');
+    expect(otherWindow.code).toBe(1);
+    expect(otherWindow.stderr.trim()).toMatch(/^lora-tle: \[E_INVALID_ARGUMENT\] cannot resume .*window: unset → 8/);
   }, 120_000);
 
   it('measures routing accuracy without a model', async () => {
@@ -94,6 +98,31 @@ describe.skipIf(!hasFixtureData)('lora-tle eval', () => {
       expect(parsed.confusion.flat().reduce((a, b) => a + b, 0)).toBe(80);
       expect(parsed.accuracy).toBeGreaterThanOrEqual(0.95); // tiny-tle's tasks separate under both
     }
+  });
+
+  it('measures task switches (--switch): a window lets routing follow a new task that the whole context hides', async () => {
+    type Switch = { window: number | null; tasks: string[]; pairs: { from: string; to: string; n: number; switched: number }[]; switched: number };
+    const whole = await cli('eval', '--switch', '--limit', '10', '--json');
+    expect(whole.stderr).not.toContain('[E_');
+    const wholeResult = JSON.parse(whole.stdout) as Switch;
+    expect(wholeResult.window).toBeNull();
+    expect(wholeResult.pairs).toHaveLength(12); // every ordered pair of the four tasks
+    expect(wholeResult.pairs.every((pair) => pair.n === 10 && pair.from !== pair.to)).toBe(true);
+    const windowed = JSON.parse((await cli('eval', '--switch', '--window', '32', '--limit', '10', '--json')).stdout) as Switch;
+    expect(windowed.window).toBe(32);
+    // measured on tiny-tle: 29% of the switches followed on the whole context, 95% with a 32-token window
+    expect(wholeResult.switched).toBeLessThan(0.5);
+    expect(windowed.switched).toBeGreaterThan(0.9);
+    const table = await cli('eval', '--switch', '--limit', '2', '--tasks', 'math,code');
+    expect(table.stdout).toContain('task switches on tiny-tle, whole context');
+    expect(table.stdout).toMatch(/^ +math +— +\d+% · /m);
+  });
+
+  it('routes on the last W tokens of each prompt with --window, and refuses a window of 0', async () => {
+    const accuracy = async (...flags: string[]) => (JSON.parse((await cli('eval', '--routing-only', '--limit', '20', '--json', ...flags)).stdout) as { accuracy: number }).accuracy;
+    expect(await accuracy()).toBeGreaterThanOrEqual(0.95);
+    expect(await accuracy('--window', '16')).toBeLessThan(0.9); // 16 tiny-tle tokens are a few words: 79% measured
+    expect((await cli('eval', '--routing-only', '--window', '0')).stderr.trim()).toBe('lora-tle: [E_USAGE] --window must be a positive integer, got "0"');
   });
 
   it('names a --data suite after its directory', async () => {

@@ -2,20 +2,21 @@
 // every token and every 2 tokens, reuse and recompute KV) on a suite — the tiny-tle fixture's four
 // test splits (default) or real JSONL (--data) — printed as a task × mode table (or --markdown,
 // --json) with an optional SVG chart; per-item results go to --out as they finish, and --resume
-// continues an interrupted run. `--routing-only` measures routing accuracy instead (no generation;
-// only the hidden embedder runs the model).
+// continues an interrupted run. `--routing-only` measures routing accuracy instead, and `--switch`
+// how routing follows a change of task within one context (no generation; only the hidden embedder
+// runs the model). `--window` shows the router only the last W tokens, in all three.
 // Also exports the pieces `bench` shares: opening a pack with its tokenizer, embedder by name.
 // Not the evaluation logic (@lora-tle/eval).
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { createNodeBackend } from '@lora-tle/backend-node';
+import { createNodeBackend, readPack } from '@lora-tle/backend-node';
 import { contextRouterFrom, createEngine, engineTokenizerFrom, needsRouter, parseRoutingMode, type KvPolicy } from '@lora-tle/engine';
 import {
   answerTokenBudget, buildSuiteProfiles, defaultModes, limitSuite, loadSuiteFromDir, loadTinyTleSuite, measureRoutingAccuracy,
-  openResultsLog, planRuns, plannedItems, renderJson, renderMarkdown, renderRoutingTable, renderSvgChart, renderTable, resultKey,
-  runEvaluation, summarize, type EvalSuite,
+  measureRoutingSwitch, openResultsLog, planRuns, plannedItems, renderJson, renderMarkdown, renderRoutingTable, renderSvgChart, renderSwitchTable, renderTable, resultKey,
+  runEvaluation, summarize, type EvalSuite, type RoutingTokenizer,
 } from '@lora-tle/eval';
 import { createHashingEmbedder, createRouter, createTransformersEmbedder, type Router } from '@lora-tle/router';
 import { LoraTleError, type BackendSession, type Embedder } from '@lora-tle/spec';
@@ -61,13 +62,30 @@ export async function openPack(packFlag: string | undefined, terminal: Terminal,
     fixtureDir = embedded.fixtureDir;
   }
   const session = await createNodeBackend().doLoad(packDir, threads === undefined ? {} : { backendOptions: { node: { threads } } });
-  const tokenizerFile = session.pack.files.tokenizer;
-  if (tokenizerFile === null) {
+  try {
+    return { packDir, fixtureDir, session, tokenizer: await packTokenizer(packDir, session.pack.files.tokenizer) };
+  } catch (error) {
     await session.dispose();
-    throw new LoraTleError('E_PACK_INVALID', `the model pack ${packDir} has no tokenizer; rebuild it with the checkpoint's tokenizer.json (lora-tle build)`);
+    throw error;
   }
-  const tokenizer = await loadTokenizerFromDir(join(packDir, tokenizerFile, '..'));
-  return { packDir, fixtureDir, session, tokenizer };
+}
+
+/** The tokenizer a pack names (files.tokenizer, relative to the pack). */
+async function packTokenizer(packDir: string, tokenizerFile: string | null): Promise<TextTokenizer> {
+  if (tokenizerFile === null) throw new LoraTleError('E_PACK_INVALID', `the model pack ${packDir} has no tokenizer; rebuild it with the checkpoint's tokenizer.json (lora-tle build)`);
+  return loadTokenizerFromDir(join(packDir, tokenizerFile, '..'));
+}
+
+/**
+ * The tokenizer routing windows and task switches count tokens with: the opened pack's, else --pack's
+ * (without loading its model), else the embedded tiny-tle fixture's (the embedded pack's own).
+ */
+async function routingTokenizer(pack: string | undefined, opened: OpenedPack | undefined): Promise<RoutingTokenizer> {
+  const tokenizer = opened?.tokenizer ?? (pack === undefined ? await loadTokenizerFromDir(embeddedFixtureDir()) : await packTokenizer(pack, readPack(pack).manifest.files.tokenizer));
+  return {
+    encode: (text) => tokenizer.encode(text, { addSpecialTokens: false }),
+    decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }),
+  };
 }
 
 /** Runs `use` with the pack the `hidden` embedder needs (opened only when `embedder` is hidden), then closes it. */
@@ -114,6 +132,8 @@ interface EvalFlags {
   markdown?: boolean;
   svg?: string;
   routingOnly?: boolean;
+  switch?: boolean;
+  window?: number;
   threads?: number;
   truncate: 'left' | 'none';
 }
@@ -136,15 +156,26 @@ async function runRoutingOnly(flags: EvalFlags, all: EvalSuite, selected: EvalSu
   const adapters = all.tasks.map((task) => task.name);
   await withEmbedderPack(flags.embedder, flags.pack, terminal, async (opened) => {
     const { embedder, profiles } = await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder, opened) });
+    const tokenizer = flags.switch || flags.window !== undefined ? await routingTokenizer(flags.pack, opened) : null;
+    if (flags.switch) {
+      let progress: ReturnType<Terminal['progress']> | null = null;
+      const result = await measureRoutingSwitch({
+        suite: selected, profiles, embedder, strategy: flags.strategy, tokenizer: tokenizer!, window: flags.window, limit: flags.limit,
+        onProgress: (done, total) => (progress ??= terminal.progress('switch', total)).update(done),
+      }).finally(() => progress?.stop());
+      terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderSwitchTable(result));
+      return;
+    }
     const limited = limitSuite(selected, flags.limit);
-    const result = await measureRoutingAccuracy({ suite: limited, profiles, embedder, strategy: flags.strategy });
+    const window = flags.window === undefined ? undefined : { tokens: flags.window, tokenizer: tokenizer! };
+    const result = await measureRoutingAccuracy({ suite: limited, profiles, embedder, strategy: flags.strategy, window });
     terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderRoutingTable(result));
   }, flags.threads);
 }
 
 export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<void> {
   const { all, selected: fullSuite } = await loadSuite(flags);
-  if (flags.routingOnly) return runRoutingOnly(flags, all, fullSuite, terminal);
+  if (flags.routingOnly || flags.switch) return runRoutingOnly(flags, all, fullSuite, terminal);
   const opened = await openPack(flags.pack, terminal, flags.threads);
   let routerToDispose: Router | null = null; // with the hidden embedder it holds a KV cache
   try {
@@ -159,7 +190,10 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
     const router = routerToDispose ? contextRouterFrom(routerToDispose) : null;
     const engine = createEngine({ session: opened.session, tokenizer: engineTokenizerFrom(opened.tokenizer), router });
 
-    const identity = { suite: flags.data ?? flags.suite, pack: opened.packDir, embedder: flags.embedder, strategy: flags.strategy, maxNewTokensCap: flags.maxNewTokens ?? null };
+    const identity = {
+      suite: flags.data ?? flags.suite, pack: opened.packDir, embedder: flags.embedder, strategy: flags.strategy, maxNewTokensCap: flags.maxNewTokens ?? null,
+      ...(flags.window === undefined ? {} : { window: flags.window }), // absent, not null, so logs from before --window still resume
+    };
     const log = flags.out ? await openResultsLog(flags.out, identity, flags.resume === true) : null;
     const results = [...(log?.previous ?? [])];
     const done = new Set(results.map(resultKey));
@@ -173,7 +207,7 @@ export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<voi
     process.once('SIGINT', onInterrupt);
     try {
       await runEvaluation({
-        engine, suite, runs, done, batchSize: flags.batch, signal: controller.signal, truncate: flags.truncate,
+        engine, suite, runs, done, batchSize: flags.batch, signal: controller.signal, truncate: flags.truncate, routingWindow: flags.window,
         maxNewTokens: (task) => budgets.get(task.name)!,
         onResult: (result) => {
           results.push(result);
@@ -232,7 +266,9 @@ export const evalCommand: CliCommand = {
       .option('--svg <file>', 'write a grouped bar chart (SVG)')
       .addOption(new Option('--json', 'print JSON: { suite, results: [{ task, mode, kv, n, accuracy }] }').conflicts('markdown'))
       .option('--markdown', 'print a markdown table')
+      .option('--window <tokens>', 'routed modes see only the last W tokens of the context, as generate --window (default: all of it)', (value) => parsePositiveInteger('--window', value))
       .option('--routing-only', 'routing accuracy and confusion matrix (profiles from train splits, test prompts); no generation (--embedder hidden still runs the pack)')
+      .option('--switch', "routing-only: an answered item of one task, then another task's prompt routed token by token; how often and how soon routing follows, per pair of tasks")
       .action(async (flags: EvalFlags) => {
         if (flags.resume && !flags.out) throw new LoraTleError('E_USAGE', '--resume needs --out <dir> (the run to continue)');
         await runEval(flags, terminal);
