@@ -1,7 +1,8 @@
 // Routing accuracy without generation: route every test prompt once (the prompt-level decision) and
 // count how often the adapter with the largest weight is the task's own adapter; the confusion
 // matrix has rows = true task, columns = routed adapter. Profiles come from the training splits
-// (suite-profiles.ts). Not the generation eval (eval-runner.ts).
+// (suite-profiles.ts). With a window, each prompt is routed on its last W tokens, as the engine routes
+// its first step. Not the generation eval (eval-runner.ts), not task switches (routing-switch.ts).
 
 import { createRouter } from '@lora-tle/router';
 import type { Embedder, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
@@ -24,7 +25,7 @@ export interface RoutingAccuracyOptions {
   profiles: readonly TaskProfile[]; // one per adapter
   embedder: Embedder;
   strategy: RoutingStrategy | string;
-  /** Route on the last W tokens of each prompt only (as generate --window); needs `tokenizer`. */
+  /** Route on the last W tokens of each prompt only (as generate --window), counted by `tokenizer`. */
   window?: { tokens: number; tokenizer: RoutingTokenizer };
   onProgress?: (done: number, total: number) => void;
 }

@@ -6,6 +6,7 @@
 // sees is built as the engine builds it (decode-loop.ts): the whole text, or with a window the
 // decoded last W token ids. Not routing accuracy on single prompts (routing-accuracy.ts).
 
+import { argmax } from '@lora-tle/engine';
 import { createRouter } from '@lora-tle/router';
 import type { Embedder, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
 import type { EvalSuite } from './suite.js';
@@ -58,12 +59,6 @@ function median(values: readonly number[]): number | null {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function argmax(weights: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < weights.length; i++) if (weights[i]! > weights[best]!) best = i;
-  return best;
 }
 
 export async function measureRoutingSwitch(options: RoutingSwitchOptions): Promise<RoutingSwitch> {

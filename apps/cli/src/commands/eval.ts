@@ -156,18 +156,17 @@ async function runRoutingOnly(flags: EvalFlags, all: EvalSuite, selected: EvalSu
   const adapters = all.tasks.map((task) => task.name);
   await withEmbedderPack(flags.embedder, flags.pack, terminal, async (opened) => {
     const { embedder, profiles } = await buildSuiteProfiles({ suite: all, adapters, embedder: await embedderFromFlag(flags.embedder, opened) });
-    const tokenizer = flags.switch || flags.window !== undefined ? await routingTokenizer(flags.pack, opened) : null;
     if (flags.switch) {
       let progress: ReturnType<Terminal['progress']> | null = null;
       const result = await measureRoutingSwitch({
-        suite: selected, profiles, embedder, strategy: flags.strategy, tokenizer: tokenizer!, window: flags.window, limit: flags.limit,
+        suite: selected, profiles, embedder, strategy: flags.strategy, tokenizer: await routingTokenizer(flags.pack, opened), window: flags.window, limit: flags.limit,
         onProgress: (done, total) => (progress ??= terminal.progress('switch', total)).update(done),
       }).finally(() => progress?.stop());
       terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderSwitchTable(result));
       return;
     }
     const limited = limitSuite(selected, flags.limit);
-    const window = flags.window === undefined ? undefined : { tokens: flags.window, tokenizer: tokenizer! };
+    const window = flags.window === undefined ? undefined : { tokens: flags.window, tokenizer: await routingTokenizer(flags.pack, opened) };
     const result = await measureRoutingAccuracy({ suite: limited, profiles, embedder, strategy: flags.strategy, window });
     terminal.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : renderRoutingTable(result));
   }, flags.threads);
