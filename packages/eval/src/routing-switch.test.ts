@@ -86,6 +86,15 @@ describe('measureRoutingSwitch', () => {
     expect(result.pairs[0]).toMatchObject({ from: 'math', to: 'code', switched: 1, medianTokens: 6 });
   });
 
+  it('refuses a suite of one task', async () => {
+    const { embedder, profiles } = await buildSuiteProfiles({ suite: SUITE, adapters: ['math', 'code'], embedder: letterCounts });
+    const single = { ...SUITE, tasks: SUITE.tasks.slice(0, 1) };
+    await expect(measureRoutingSwitch({ suite: single, profiles, embedder, strategy: 'paper', tokenizer: characters })).rejects.toMatchObject({
+      code: 'E_INVALID_ARGUMENT',
+      message: expect.stringContaining('the suite has math'),
+    });
+  });
+
   it('prints one row per earlier task, one column per next task', async () => {
     const table = renderSwitchTable(await measure());
     expect(table).toContain('whole context');

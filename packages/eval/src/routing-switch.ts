@@ -8,7 +8,7 @@
 
 import { argmax } from '@lora-tle/engine';
 import { createRouter } from '@lora-tle/router';
-import type { Embedder, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
+import { LoraTleError, type Embedder, type RoutingStrategy, type TaskProfile } from '@lora-tle/spec';
 import type { EvalSuite } from './suite.js';
 import { ownAdapterIndices } from './suite-profiles.js';
 
@@ -63,6 +63,9 @@ function median(values: readonly number[]): number | null {
 
 export async function measureRoutingSwitch(options: RoutingSwitchOptions): Promise<RoutingSwitch> {
   const { suite, profiles, embedder, strategy, tokenizer, window, limit, onProgress } = options;
+  if (suite.tasks.length < 2) {
+    throw new LoraTleError('E_INVALID_ARGUMENT', `a task switch needs two tasks, the suite has ${suite.tasks.map((task) => task.name).join(', ') || 'none'}; select two or more (--tasks)`);
+  }
   const adapters = profiles.map((profile) => profile.adapter);
   const ownAdapter = ownAdapterIndices(suite.tasks, adapters);
   const router = createRouter({ embedder, profiles, adapters, strategy, schedule: 'token' });
