@@ -65,7 +65,10 @@ async function generate(request: GenerateMessage): Promise<void> {
   running.set(request.runId, controller);
   try {
     const stream = engine.generate(
-      { prompt: request.prompt, mode: request.mode, maxNewTokens: request.maxNewTokens, sampling: { temperature: request.temperature, seed: request.seed } },
+      {
+        prompt: request.prompt, mode: request.mode, maxNewTokens: request.maxNewTokens, sampling: { temperature: request.temperature, seed: request.seed },
+        ...(request.routingWindow === null ? {} : { routingWindow: request.routingWindow }),
+      },
       { signal: controller.signal },
     );
     for await (const event of stream) {

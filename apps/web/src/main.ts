@@ -13,6 +13,7 @@ export interface RunRecord {
   runId: number;
   prompt: string;
   mode: string;
+  routingWindow: number | null;
   tokenIds: number[];
   texts: string[]; // per-token text deltas
   weights: number[][]; // per-token mixture, adapter order
@@ -53,6 +54,7 @@ const ui = {
   prompt: byId<HTMLTextAreaElement>('prompt'),
   mode: byId<HTMLSelectElement>('mode'),
   everyK: byId<HTMLInputElement>('every-k'),
+  window: byId<HTMLInputElement>('window'),
   temperature: byId<HTMLInputElement>('temperature'),
   seed: byId<HTMLInputElement>('seed'),
   maxTokens: byId<HTMLInputElement>('max-tokens'),
@@ -201,11 +203,12 @@ function startRun(): void {
     runId: state.runs.length + 1,
     prompt: ui.prompt.value,
     mode,
+    routingWindow: Math.floor(Number(ui.window.value)) >= 1 ? Math.floor(Number(ui.window.value)) : null,
     maxNewTokens: Math.max(1, Math.floor(Number(ui.maxTokens.value)) || 1),
     temperature: Math.max(0, Number(ui.temperature.value) || 0),
     seed: Math.max(0, Math.floor(Number(ui.seed.value)) || 0),
   };
-  const run: RunRecord = { runId: request.runId, prompt: request.prompt, mode, tokenIds: [], texts: [], weights: [], heartbeatAtTokens: [], done: null, error: null };
+  const run: RunRecord = { runId: request.runId, prompt: request.prompt, mode, routingWindow: request.routingWindow, tokenIds: [], texts: [], weights: [], heartbeatAtTokens: [], done: null, error: null };
   state.runs.push(run);
   current = run;
   shownRun = run;

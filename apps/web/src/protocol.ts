@@ -14,6 +14,7 @@ export interface GenerateMessage {
   runId: number;
   prompt: string;
   mode: string; // engine routing mode: token, every:k, prompt, base, uniform, adapter:<name>
+  routingWindow: number | null; // routed modes embed only the last W tokens; null: the whole text
   maxNewTokens: number;
   temperature: number; // 0: greedy
   seed: number;

@@ -4,8 +4,8 @@
 //  - greedy token-level routing of the four sample prompts on wasm gives the same token ids, text
 //    and per-token mixtures as the engine on @lora-tle/backend-node over the same pack and store,
 //    computed in this process;
-//  - the other modes (base, adapter:<name>, uniform, prompt, every:k) and seeded sampling give the
-//    mixtures they promise and the same tokens as Node;
+//  - the other modes (base, adapter:<name>, uniform, prompt, every:k), a routing window and seeded
+//    sampling give the mixtures they promise and the same tokens as Node;
 //  - tokens, legend and the weight chart are on the page (screenshot in test-results/);
 //  - the page's main-thread heartbeat keeps ticking while tokens stream (the model runs in a worker);
 //  - a reload reads the model, weights, tokenizer and profiles from the Cache API (0 requests);
@@ -73,11 +73,12 @@ async function waitReady(page: Page): Promise<PageState> {
 }
 
 /** Fills the controls like a user and clicks Generate; returns the finished run. */
-async function generateOnPage(page: Page, sampleIndex: number, mode: string, sampling = { temperature: 0, seed: 0 }): Promise<RunRecord> {
+async function generateOnPage(page: Page, sampleIndex: number, mode: string, sampling = { temperature: 0, seed: 0 }, routingWindow: number | null = null): Promise<RunRecord> {
   await page.selectOption('#sample', String(sampleIndex));
   const every = /^every:(\d+)$/.exec(mode);
   await page.selectOption('#mode', every ? 'every' : mode);
   if (every) await page.fill('#every-k', every[1] as string);
+  await page.fill('#window', String(routingWindow ?? 0));
   await page.fill('#temperature', String(sampling.temperature));
   await page.fill('#seed', String(sampling.seed));
   await page.fill('#max-tokens', String(MAX_NEW_TOKENS));
@@ -92,9 +93,10 @@ async function generateOnPage(page: Page, sampleIndex: number, mode: string, sam
   return run as RunRecord;
 }
 
-async function generateInNode(runtime: GenerationRuntime, prompt: string, mode = 'token', sampling = { temperature: 0, seed: 0 }): Promise<NodeRun> {
+async function generateInNode(runtime: GenerationRuntime, prompt: string, mode = 'token', sampling = { temperature: 0, seed: 0 }, routingWindow: number | null = null): Promise<NodeRun> {
   const run: NodeRun = { tokenIds: [], text: '', weights: [], tokensPerSecond: 0, modelMs: 0 };
-  for await (const event of runtime.engine.generate({ prompt, mode, maxNewTokens: MAX_NEW_TOKENS, sampling })) {
+  const window = routingWindow === null ? {} : { routingWindow };
+  for await (const event of runtime.engine.generate({ prompt, mode, maxNewTokens: MAX_NEW_TOKENS, sampling, ...window })) {
     if (event.type === 'token') run.weights.push(Array.from(event.mix.weights));
     else Object.assign(run, { tokenIds: event.tokenIds, text: event.text, tokensPerSecond: event.timing.tokensPerSecond, modelMs: event.timing.modelMs });
   }
@@ -210,6 +212,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     const sampling = { temperature: 0.8, seed: 7 };
     const sampled = await generateOnPage(page, 0, 'token', sampling);
     expectSameRun(sampled, await generateInNode(runtime, math, 'token', sampling), 'token, temperature 0.8, seed 7');
+    // a routing window: the router sees the last 8 tokens only, so its mixtures are not the whole text's
+    const greedy = { temperature: 0, seed: 0 };
+    const windowed = await generateOnPage(page, 0, 'token', greedy, 8);
+    expect(windowed.routingWindow).toBe(8);
+    expectSameRun(windowed, await generateInNode(runtime, math, 'token', greedy, 8), 'token, window 8');
+    const whole = await generateInNode(runtime, math, 'token', greedy);
+    expect(windowed.weights[0]!.join(), 'window 8 changes the first mixture').not.toBe(whole.weights[0]!.join());
   }, 90_000);
 
   it('measures browser wasm tokens/s next to Node CPU tokens/s on the same prompt and settings', async () => {
