@@ -198,12 +198,13 @@ worker.addEventListener('message', (event: MessageEvent<WorkerToPage>) => {
 
 function startRun(): void {
   const mode = ui.mode.value === 'every' ? `every:${Math.max(1, Math.floor(Number(ui.everyK.value)) || 1)}` : ui.mode.value;
+  const routingWindow = Math.floor(Number(ui.window.value)); // 0 or not a number: the whole text
   const request: GenerateMessage = {
     type: 'generate',
     runId: state.runs.length + 1,
     prompt: ui.prompt.value,
     mode,
-    routingWindow: Math.floor(Number(ui.window.value)) >= 1 ? Math.floor(Number(ui.window.value)) : null,
+    routingWindow: routingWindow >= 1 ? routingWindow : null,
     maxNewTokens: Math.max(1, Math.floor(Number(ui.maxTokens.value)) || 1),
     temperature: Math.max(0, Number(ui.temperature.value) || 0),
     seed: Math.max(0, Math.floor(Number(ui.seed.value)) || 0),

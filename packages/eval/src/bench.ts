@@ -15,6 +15,7 @@
 
 import { argmax, createEngine, mulberry32, parseRoutingMode, type ContextRouter, type EngineTokenizer, type GenerateRequest, type AdapterWeightsSource } from '@lora-tle/engine';
 import { LoraTleError, type BackendSession } from '@lora-tle/spec';
+import { median, quantile } from './order-statistics.js';
 
 export const DEFAULT_BENCH_MODES = ['base', 'token', 'every:2', 'every:4', 'prompt', 'naive'] as const;
 export const DEFAULT_BENCH_PROMPT =
@@ -186,15 +187,6 @@ function shuffled<Item>(items: readonly Item[], random: () => number): Item[] {
   return result;
 }
 
-/** The q-quantile (0 ≤ q ≤ 1) with linear interpolation between order statistics. */
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  const high = Math.ceil(position);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
-}
-
 /** [p25, p50, p75] of token ÷ base within each round (`measure` is tokens/s or, inverted, CPU ms). */
 function roundQuartiles(detail: readonly BenchRun[][], measure: (run: BenchRun) => number, inverted: boolean): [number, number, number] | null {
   const ratios: number[] = [];
@@ -207,8 +199,6 @@ function roundQuartiles(detail: readonly BenchRun[][], measure: (run: BenchRun) 
   }
   return ratios.length === 0 ? null : [quantile(ratios, 0.25), quantile(ratios, 0.5), quantile(ratios, 0.75)];
 }
-
-const median = (values: readonly number[]): number => quantile(values, 0.5);
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const tokens = options.tokens ?? 128;

@@ -7,7 +7,7 @@
 import { createRouter } from '@lora-tle/router';
 import type { Embedder, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
 import type { EvalSuite } from './suite.js';
-import type { RoutingTokenizer } from './routing-switch.js';
+import { windowedContext, type RoutingTokenizer } from './routing-switch.js';
 import { ownAdapterIndices } from './suite-profiles.js';
 
 export interface RoutingAccuracy {
@@ -30,13 +30,6 @@ export interface RoutingAccuracyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** The prompt as a window of W tokens shows it to the router at the first step (decode-loop.ts). */
-function lastTokens(prompt: string, tokens: number, tokenizer: RoutingTokenizer) {
-  const ids = Array.from(tokenizer.encode(prompt));
-  const windowed = ids.slice(Math.max(0, ids.length - tokens));
-  return { text: tokenizer.decode(windowed), tokenIds: windowed, step: 0 };
-}
-
 export async function measureRoutingAccuracy({ suite, profiles, embedder, strategy, window, onProgress }: RoutingAccuracyOptions): Promise<RoutingAccuracy> {
   const adapters = profiles.map((profile) => profile.adapter);
   const router = createRouter({ embedder, profiles, adapters, strategy, schedule: 'prompt' });
@@ -48,7 +41,7 @@ export async function measureRoutingAccuracy({ suite, profiles, embedder, strate
     for (const [t, task] of suite.tasks.entries()) {
       for (const item of task.items) {
         router.reset();
-        const mix = await router.route(window === undefined ? { text: item.prompt, tokenIds: [], step: 0 } : lastTokens(item.prompt, window.tokens, window.tokenizer));
+        const mix = await router.route(window === undefined ? { text: item.prompt, tokenIds: [], step: 0 } : windowedContext(Array.from(window.tokenizer.encode(item.prompt)), window.tokens, window.tokenizer, 0));
         let best = 0;
         mix!.weights.forEach((weight, i) => {
           if (weight > mix!.weights[best]!) best = i;

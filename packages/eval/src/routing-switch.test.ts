@@ -1,6 +1,7 @@
-// Tests measureRoutingSwitch (and measureRoutingAccuracy's window) on a suite where the numbers can be worked out by hand: a character
-// tokenizer, and an embedder that counts the letters m and c (math profile (1, 0), code (0, 1)), so
-// the paper strategy's largest weight goes to whichever letter the routed text holds more of.
+// Tests measureRoutingSwitch (and measureRoutingAccuracy's window) on a suite where the numbers can
+// be worked out by hand: a character tokenizer, and an embedder that counts the letters m and c (math
+// profile (1, 0), code (0, 1)), so the paper strategy's largest weight goes to whichever letter the
+// routed text holds more of.
 
 import type { Embedder } from '@lora-tle/spec';
 import { describe, expect, it } from 'vitest';

@@ -10,6 +10,7 @@ import { argmax } from '@lora-tle/engine';
 import { createRouter } from '@lora-tle/router';
 import { LoraTleError, type Embedder, type RoutingStrategy, type TaskProfile } from '@lora-tle/spec';
 import type { EvalSuite } from './suite.js';
+import { median } from './order-statistics.js';
 import { ownAdapterIndices } from './suite-profiles.js';
 
 /** The model tokenizer, both ways: token boundaries of the second prompt, and the window's text. */
@@ -54,11 +55,15 @@ export interface RoutingSwitchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+const medianOrNull = (values: readonly number[]): number | null => (values.length === 0 ? null : median(values));
+
+/**
+ * What the router sees of `tokenIds` through a window of W tokens, as the engine builds it
+ * (decode-loop.ts): the decoded last W ids, and those ids.
+ */
+export function windowedContext(tokenIds: readonly number[], window: number, tokenizer: RoutingTokenizer, step: number) {
+  const windowed = tokenIds.slice(Math.max(0, tokenIds.length - window));
+  return { text: tokenizer.decode(windowed), tokenIds: windowed, step };
 }
 
 export async function measureRoutingSwitch(options: RoutingSwitchOptions): Promise<RoutingSwitch> {
@@ -95,8 +100,7 @@ export async function measureRoutingSwitch(options: RoutingSwitchOptions): Promi
         let weight = 0;
         for (let k = 1; k <= prompt.length; k++) {
           const tokenIds = [...before, ...prompt.slice(0, k)];
-          const windowed = window === undefined ? null : tokenIds.slice(Math.max(0, tokenIds.length - window));
-          const request = windowed === null ? { text: answered + tokenizer.decode(prompt.slice(0, k)), tokenIds, step: k } : { text: tokenizer.decode(windowed), tokenIds: windowed, step: k };
+          const request = window === undefined ? { text: answered + tokenizer.decode(prompt.slice(0, k)), tokenIds, step: k } : windowedContext(tokenIds, window, tokenizer, k);
           const mix = await router.route(request);
           const weights = mix!.weights;
           if (argmax(weights) === target) {
@@ -118,9 +122,9 @@ export async function measureRoutingSwitch(options: RoutingSwitchOptions): Promi
         to: to.name,
         n,
         switched: n === 0 ? 0 : leads.length / n,
-        medianTokens: median(leads),
+        medianTokens: medianOrNull(leads),
         meanFinalWeight: n === 0 ? 0 : finalWeight / n,
-        medianPromptTokens: median(promptTokens) ?? 0,
+        medianPromptTokens: medianOrNull(promptTokens) ?? 0,
       });
     }
   } finally {
@@ -132,7 +136,7 @@ export async function measureRoutingSwitch(options: RoutingSwitchOptions): Promi
     tasks: suite.tasks.map((task) => task.name),
     pairs,
     switched: total === 0 ? 0 : allSwitched / total,
-    medianTokens: median(allLeads),
+    medianTokens: medianOrNull(allLeads),
   };
 }
 
