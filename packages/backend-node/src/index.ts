@@ -3,5 +3,4 @@
 export { createNodeBackend, type NodeBackendOptions } from './node-backend.js';
 export { EXECUTION_PROVIDERS, NODE_DEVICES, preflightDevice, type NodeDevice } from './execution-providers.js';
 export { NODE_BACKEND_ID } from './node-kv-cache.js';
-export { readPack, type LoadedPack } from './pack-manifest.js';
-export { listExternalData, type ExternalDataReference } from './external-data-index.js';
+export { listExternalData, readPack, type ExternalDataReference, type LoadedPack } from '@lora-tle/backend-core/node';

@@ -10,7 +10,7 @@ import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec
 import { createOrtSession, EXECUTION_PROVIDERS, type NodeDeviceOptions, type OrtSessionHandle } from './execution-providers.js';
 import { NODE_BACKEND_ID } from './node-kv-cache.js';
 import { NodeSession } from './node-session.js';
-import { readPack } from './pack-manifest.js';
+import { readPack } from '@lora-tle/backend-core/node';
 
 /** device ('cpu' default, 'webgpu', 'cuda'), threads, interOpThreads, fallback — see execution-providers.ts. */
 export type NodeBackendOptions = NodeDeviceOptions;

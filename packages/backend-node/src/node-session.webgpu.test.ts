@@ -10,7 +10,7 @@ import type { MixCoefficients, StepInput, StepOutput } from '@lora-tle/spec';
 import type { InferenceSession } from 'onnxruntime-node';
 import { createOrtSession, EXECUTION_PROVIDERS, WEBGPU_MAX_TOKENS_PER_RUN } from './execution-providers.js';
 import { NodeSession } from './node-session.js';
-import { readPack } from './pack-manifest.js';
+import { readPack } from '@lora-tle/backend-core/node';
 import { buildPack, maxAbsDifference, mix, tempDirs } from './test-support.js';
 
 const dirs = tempDirs('chunks');

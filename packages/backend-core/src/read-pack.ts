@@ -1,12 +1,13 @@
 // Reads and validates a model pack directory before any runtime touches it: pack.json shape and
-// format version (checkPackManifest from @lora-tle/backend-core), the files it names, and every
+// format version (checkPackManifest), the files it names, and every
 // external-data reference of model.onnx (or, for graph 'naive', of the naive graph) against the size
 // of its weight file. Errors say which file is wrong and what to do (rebuild the pack).
-// Not the session (node-session.ts).
+// Not a session: each backend loads the checked pack into its runtime.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
-import { checkPackManifest, naiveGraphPack, REBUILD_PACK } from '@lora-tle/backend-core';
+import { naiveGraphPack } from './naive-graph.js';
+import { checkPackManifest, REBUILD_PACK } from './pack-manifest-check.js';
 import { LoraTleError } from '@lora-tle/spec';
 import type { PackManifest } from '@lora-tle/spec';
 import { listExternalData } from './external-data-index.js';
