@@ -1,10 +1,12 @@
 // What the graph builder reads: a Llama base model (architecture + fp32 tensors by Hugging Face
-// name) and adapters (per-module LoRA factors), plus the module naming and shapes of the Llama
-// family. In-memory sources make the builder testable on random tiny models; load-sources.ts
-// adapts checkpoint and adapter directories to the same shape. Not a file reader.
+// name) and adapters (per-module LoRA factors). In-memory sources make the builder testable on
+// random tiny models; load-sources.ts adapts checkpoint and adapter directories to the same shape.
+// Not a file reader. (Module naming and shapes live in @lora-tle/spec, re-exported here.)
 
-import { LLAMA_LINEAR_MODULES, LoraTleError } from '@lora-tle/spec';
+import { LLAMA_LINEAR_MODULES, LoraTleError, moduleShape, modulePath } from '@lora-tle/spec';
 import type { LlamaArchitecture, LlamaLinearModule, LoraModuleWeights, ModulePath } from '@lora-tle/spec';
+
+export { moduleShape, modulePath };
 
 export interface LlamaWeightSource {
   architecture: LlamaArchitecture;
@@ -20,46 +22,13 @@ export interface AdapterSource {
   baseModelNameOrPath: string | null;
 }
 
-const MODULE_PARENT: Record<LlamaLinearModule, 'self_attn' | 'mlp'> = {
-  q_proj: 'self_attn',
-  k_proj: 'self_attn',
-  v_proj: 'self_attn',
-  o_proj: 'self_attn',
-  gate_proj: 'mlp',
-  up_proj: 'mlp',
-  down_proj: 'mlp',
-};
-
-export function modulePath(layer: number, kind: LlamaLinearModule): ModulePath {
-  return `model.layers.${layer}.${MODULE_PARENT[kind]}.${kind}`;
-}
-
-/** [out, in] of a linear module: W is (out, in) as in Hugging Face. */
-export function moduleShape(architecture: LlamaArchitecture, kind: LlamaLinearModule): [number, number] {
-  const { hiddenSize: H, intermediateSize: I, numHeads, numKvHeads, headDim: d } = architecture;
-  switch (kind) {
-    case 'q_proj':
-      return [numHeads * d, H];
-    case 'k_proj':
-    case 'v_proj':
-      return [numKvHeads * d, H];
-    case 'o_proj':
-      return [H, numHeads * d];
-    case 'gate_proj':
-    case 'up_proj':
-      return [I, H];
-    case 'down_proj':
-      return [H, I];
-  }
-}
-
 /** Parses `model.layers.{L}.{self_attn|mlp}.{kind}`; null when it is not a Llama linear module. */
 export function parseModulePath(architecture: LlamaArchitecture, path: ModulePath): { layer: number; kind: LlamaLinearModule } | null {
   const match = /^model\.layers\.(\d+)\.(self_attn|mlp)\.([a-z_]+)$/.exec(path);
   if (!match) return null;
   const layer = Number(match[1]);
   const kind = match[3] as LlamaLinearModule;
-  if (!LLAMA_LINEAR_MODULES.includes(kind) || MODULE_PARENT[kind] !== match[2] || layer >= architecture.numLayers) return null;
+  if (!LLAMA_LINEAR_MODULES.includes(kind) || modulePath(layer, kind) !== path || layer >= architecture.numLayers) return null;
   return { layer, kind };
 }
 

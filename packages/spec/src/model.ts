@@ -1,5 +1,6 @@
 // Architecture and adapter descriptions shared by the store (which parses them from Hugging Face
-// and PEFT files), the graph builder and the reference forward. Plain data, no behaviour.
+// and PEFT files), the graph builder, the backends and the reference forward: plain data, and the
+// Llama family's module naming and shapes.
 
 /** Linear modules of a Llama decoder layer that a LoRA adapter can target. */
 export const LLAMA_LINEAR_MODULES = [
@@ -72,4 +73,39 @@ export interface LoraAdapterConfig {
   baseModelNameOrPath: string | null;
   fanInFanOut: boolean;
   peftType: 'LORA';
+}
+
+/** Where each linear module sits in a Llama layer (Hugging Face naming). */
+const MODULE_PARENT: Record<LlamaLinearModule, 'self_attn' | 'mlp'> = {
+  q_proj: 'self_attn',
+  k_proj: 'self_attn',
+  v_proj: 'self_attn',
+  o_proj: 'self_attn',
+  gate_proj: 'mlp',
+  up_proj: 'mlp',
+  down_proj: 'mlp',
+};
+
+/** `model.layers.{layer}.{self_attn|mlp}.{kind}`. */
+export function modulePath(layer: number, kind: LlamaLinearModule): ModulePath {
+  return `model.layers.${layer}.${MODULE_PARENT[kind]}.${kind}`;
+}
+
+/** [out, in] of a linear module: W is (out, in) as in Hugging Face. */
+export function moduleShape(architecture: LlamaArchitecture, kind: LlamaLinearModule): [number, number] {
+  const { hiddenSize: H, intermediateSize: I, numHeads, numKvHeads, headDim: d } = architecture;
+  switch (kind) {
+    case 'q_proj':
+      return [numHeads * d, H];
+    case 'k_proj':
+    case 'v_proj':
+      return [numKvHeads * d, H];
+    case 'o_proj':
+      return [H, numHeads * d];
+    case 'gate_proj':
+    case 'up_proj':
+      return [I, H];
+    case 'down_proj':
+      return [H, I];
+  }
 }
