@@ -32,6 +32,8 @@ export function checkPackManifest(value: unknown, packName: string, details?: Re
   }
   if (!COMBINATIONS.includes(manifest.combination as Combination)) invalid(`unknown combination "${manifest.combination}"`);
   if (!Array.isArray(manifest.adapters) || manifest.adapters.some((adapter) => typeof adapter?.name !== 'string')) invalid('pack.json adapters must be a list of { name, … }');
+  const ranks = (value: unknown): boolean => value === undefined || (typeof value === 'object' && value !== null && Object.values(value).every((rank) => Number.isInteger(rank) && (rank as number) > 0));
+  if (manifest.adapters.some((adapter) => !ranks(adapter.moduleRanks))) invalid('pack.json adapters[].moduleRanks must map module paths to positive integer ranks');
   if (typeof manifest.io !== 'object' || manifest.io === null || typeof manifest.io.logits !== 'string') invalid('pack.json io is missing');
   if (typeof manifest.files?.model !== 'string' || typeof manifest.files.baseWeights !== 'string') invalid('pack.json files.model / files.baseWeights missing');
   const naive = manifest.naive;

@@ -72,7 +72,11 @@ function adapterInfo(source: LlamaWeightSource, adapter: AdapterSource): PackAda
     rankCounts.set(weights.rank, (rankCounts.get(weights.rank) ?? 0) + 1);
   }
   const rank = [...rankCounts.entries()].sort((left, right) => right[1] - left[1] || right[0] - left[0])[0]?.[0] ?? 0;
-  return { name: adapter.name, rank, targetModules: [...kinds], sourceHash: adapter.sourceHash, baseModelNameOrPath: adapter.baseModelNameOrPath };
+  const info: PackAdapterInfo = { name: adapter.name, rank, targetModules: [...kinds], sourceHash: adapter.sourceHash, baseModelNameOrPath: adapter.baseModelNameOrPath };
+  // every targeted kind on every layer at `rank`, or else each module's rank spelt out
+  const regular = adapter.modules.size === kinds.size * source.architecture.numLayers && [...adapter.modules.values()].every((weights) => weights.rank === rank);
+  if (!regular) info.moduleRanks = Object.fromEntries([...adapter.modules].map(([module, weights]) => [module, weights.rank]));
+  return info;
 }
 
 /** The naive graph's one adapter: every module any adapter targets, at its rank (equal across adapters). */

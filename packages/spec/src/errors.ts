@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   E_BACKEND_PROVIDER: 'the requested execution provider cannot start on this machine',
   E_BACKEND_RUN: 'the runtime failed while running the model',
   E_BACKEND_DISPOSED: 'the session was used after dispose()',
+  E_BACKEND_UNSUPPORTED: 'the chosen backend cannot run this pack: too large for it, or a layout it does not read',
   // ---- routing and generation ----
   E_EMBEDDER: 'unknown embedder or the embedder failed to load',
   E_STRATEGY: 'unknown routing strategy or invalid strategy argument',

@@ -11,6 +11,12 @@ export interface PackAdapterInfo {
   /** Rank per target module kind (the most common rank when rank_pattern varies by layer). */
   rank: number;
   targetModules: LlamaLinearModule[];
+  /**
+   * The rank of every module the adapter targets, by module path — only when they are not simply
+   * `rank` on every layer's `targetModules` (rank_pattern, layers_to_transform). Absent otherwise,
+   * and in packs built before it. Backends that read the stacked factors themselves need it.
+   */
+  moduleRanks?: Record<ModulePath, number>;
   sourceHash: string; // sha256 of adapter_model.safetensors
   baseModelNameOrPath: string | null;
 }

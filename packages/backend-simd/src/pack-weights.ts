@@ -1,0 +1,169 @@
+// Places a model pack's weights in the kernels' memory, laid out as the graph stores them
+// (docs/model-pack.md): per layer, each group of linear modules that read one input (q/k/v, o,
+// gate/up, down) as one transposed base weight (in, Σ out) and, when adapters target it, their
+// stacked A factors (in, Σ R) and one Bᵀ (R_m, out_m) per module (copied out of the block-diagonal
+// Bᵀ when the pack fused them). The rank-row → adapter map is rebuilt from pack.json (each adapter's
+// moduleRanks, else its rank on every layer's targetModules) and checked against the stored sizes.
+// Norm weights and the RoPE tables stay in JavaScript arrays.
+// Not the forward (decoder-step.ts).
+
+import { LoraTleError, modulePath, moduleShape } from '@lora-tle/spec';
+import type { LlamaLinearModule, PackManifest } from '@lora-tle/spec';
+import type { ExternalDataReference } from '@lora-tle/backend-core/node';
+import type { WasmHeap } from './wasm-heap.js';
+
+/** One module of a group that adapters target. */
+export interface LoraPart {
+  kind: LlamaLinearModule;
+  column: number; // first output of this module in the group's (Σ out)
+  outFeatures: number;
+  rankOffset: number; // first rank row of this module in the group's (Σ R)
+  rank: number; // R_m: the rank rows of every adapter targeting the module
+  rowAdapter: Int32Array; // (R_m) pack index of the adapter of each rank row
+  bTransposed: number; // address of Bᵀ (R_m, out_m)
+}
+
+/** Linear modules that read one input: y (Σ out) = Wᵀ x (+ bias) (+ the mixed LoRA delta). */
+export interface FusedLinear {
+  inFeatures: number;
+  outFeatures: number; // Σ out
+  weightTransposed: number; // address of (in, Σ out)
+  bias: Float32Array | null;
+  aTransposed: number; // address of (in, Σ R), 0 without adapters
+  totalRank: number; // Σ R
+  parts: LoraPart[];
+}
+
+export interface LayerWeights {
+  inputNorm: Float32Array; // (H)
+  qkv: FusedLinear; // (Σ out) = q (n_heads·d), k (n_kv·d), v (n_kv·d)
+  o: FusedLinear;
+  postAttentionNorm: Float32Array;
+  gateUp: FusedLinear; // gate (I), up (I)
+  down: FusedLinear;
+}
+
+export interface ModelWeights {
+  embedding: number; // address of (V, H)
+  lmHead: number; // address of (V, H): the embedding when tied
+  finalNorm: Float32Array;
+  ropeCos: Float32Array; // (max positions, d/2)
+  ropeSin: Float32Array;
+  layers: LayerWeights[];
+}
+
+const GROUPS: readonly (readonly LlamaLinearModule[])[] = [['q_proj', 'k_proj', 'v_proj'], ['o_proj'], ['gate_proj', 'up_proj'], ['down_proj']];
+
+/** Reads the pack's weight files through `readFile` (a file name inside the pack → its bytes). */
+export function placeWeights(heap: WasmHeap, pack: PackManifest, references: readonly ExternalDataReference[], readFile: (location: string) => Uint8Array): ModelWeights {
+  const byName = new Map(references.map((reference) => [reference.tensor, reference]));
+  const files = new Map<string, Uint8Array>();
+  const arch = pack.architecture;
+  const { hiddenSize: H, vocabSize: V, headDim: d, numLayers } = arch;
+
+  const floats = (name: string, count: number): Float32Array => {
+    const reference = byName.get(name);
+    if (!reference) throw new LoraTleError('E_PACK_INVALID', `model pack: tensor ${name} is not in ${pack.files.model}; rebuild the pack with \`lora-tle build\``);
+    const length = reference.length ?? count * 4;
+    if (length !== count * 4) {
+      throw new LoraTleError('E_PACK_EXTERNAL_DATA', `model pack: tensor ${name} has ${length} bytes, expected ${count * 4} for this architecture; rebuild the pack with \`lora-tle build\``);
+    }
+    let bytes = files.get(reference.location);
+    if (!bytes) {
+      bytes = readFile(reference.location);
+      files.set(reference.location, bytes);
+    }
+    const start = bytes.byteOffset + reference.offset;
+    if (start % 4 === 0) return new Float32Array(bytes.buffer, start, count);
+    return new Float32Array(bytes.slice(reference.offset, reference.offset + length).buffer);
+  };
+  const place = (name: string, count: number): number => {
+    const values = floats(name, count);
+    const at = heap.alloc(count, name);
+    heap.f32.set(values, at / 4);
+    return at;
+  };
+  const copy = (name: string, count: number): Float32Array => Float32Array.from(floats(name, count));
+
+  const fused = (layer: number, kinds: readonly LlamaLinearModule[]): FusedLinear => {
+    const group = `model.layers.${layer}.${kinds.join('+')}`;
+    const shapes = kinds.map((kind) => moduleShape(arch, kind)); // [out, in]
+    const inFeatures = (shapes[0] as [number, number])[1];
+    const outFeatures = shapes.reduce((sum, [out]) => sum + out, 0);
+    const bias = byName.has(`${group}.bias`) ? copy(`${group}.bias`, outFeatures) : null;
+    const weightTransposed = place(`${group}.weight_t`, inFeatures * outFeatures);
+
+    // every adapter at its rank on the kinds it targets, in pack order (adapter-stacking.ts)
+    const parts: Omit<LoraPart, 'bTransposed'>[] = [];
+    let column = 0;
+    let rankOffset = 0;
+    kinds.forEach((kind, index) => {
+      const out = (shapes[index] as [number, number])[0];
+      const rows: number[] = [];
+      const path = modulePath(layer, kind);
+      pack.adapters.forEach((adapter, adapterIndex) => {
+        const rank = adapter.moduleRanks ? (adapter.moduleRanks[path] ?? 0) : adapter.targetModules.includes(kind) ? adapter.rank : 0;
+        for (let k = 0; k < rank; k++) rows.push(adapterIndex);
+      });
+      if (rows.length > 0) {
+        parts.push({ kind, column, outFeatures: out, rankOffset, rank: rows.length, rowAdapter: Int32Array.from(rows) });
+        rankOffset += rows.length;
+      }
+      column += out;
+    });
+    if (parts.length === 0 || !byName.has(`${group}.lora_a_t`)) {
+      if (parts.length > 0 || byName.has(`${group}.lora_a_t`)) unsupportedRanks(group);
+      return { inFeatures, outFeatures, weightTransposed, bias, aTransposed: 0, totalRank: 0, parts: [] };
+    }
+    const totalRank = rankOffset;
+    if (byName.get(`${group}.lora_a_t`)?.length !== inFeatures * totalRank * 4) unsupportedRanks(group);
+    const aTransposed = place(`${group}.lora_a_t`, inFeatures * totalRank);
+    const block = byName.has(`${group}.lora_b_t`) ? floats(`${group}.lora_b_t`, totalRank * outFeatures) : null; // (Σ R, Σ out)
+    const placed = parts.map((part, index): LoraPart => {
+      const count = part.rank * part.outFeatures;
+      if (block === null) {
+        const name = `${modulePath(layer, part.kind)}.lora_b_t`;
+        if (byName.get(name)?.length !== count * 4) unsupportedRanks(group);
+        return { ...part, bTransposed: place(name, count) };
+      }
+      const at = heap.alloc(count, `${group}.lora_b_t part ${index}`);
+      const memory = heap.f32;
+      for (let k = 0; k < part.rank; k++) {
+        const from = (part.rankOffset + k) * outFeatures + part.column;
+        memory.set(block.subarray(from, from + part.outFeatures), at / 4 + k * part.outFeatures);
+      }
+      return { ...part, bTransposed: at };
+    });
+    return { inFeatures, outFeatures, weightTransposed, bias, aTransposed, totalRank, parts: placed };
+  };
+
+  const embedding = place('model.embed_tokens.weight', V * H);
+  const layers: LayerWeights[] = [];
+  for (let layer = 0; layer < numLayers; layer++) {
+    const [qkv, o, gateUp, down] = GROUPS.map((kinds) => fused(layer, kinds)) as [FusedLinear, FusedLinear, FusedLinear, FusedLinear];
+    layers.push({
+      inputNorm: copy(`model.layers.${layer}.input_layernorm.weight`, H),
+      qkv,
+      o,
+      postAttentionNorm: copy(`model.layers.${layer}.post_attention_layernorm.weight`, H),
+      gateUp,
+      down,
+    });
+  }
+  const positions = arch.maxPositionEmbeddings;
+  return {
+    embedding,
+    lmHead: arch.tieWordEmbeddings ? embedding : place('lm_head.weight', V * H),
+    finalNorm: copy('model.norm.weight', H),
+    ropeCos: copy('rotary.cos_cache', positions * (d / 2)),
+    ropeSin: copy('rotary.sin_cache', positions * (d / 2)),
+    layers,
+  };
+}
+
+function unsupportedRanks(group: string): never {
+  throw new LoraTleError(
+    'E_BACKEND_UNSUPPORTED',
+    `model pack: the adapter factors of ${group} do not have the ranks pack.json gives (adapters[].rank, targetModules, moduleRanks); a pack built before moduleRanks whose adapters vary their rank by layer must be rebuilt with \`lora-tle build\` to run on the simd backend`,
+  );
+}

@@ -1,0 +1,152 @@
+// The simd backend's own parts: the committed kernels are kernels.wat as assembled; each kernel
+// against a plain loop on shapes that are not multiples of 4; the allocator's reuse; and loading
+// or stepping wrongly — every failure a LoraTleError with a stable code.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRandomAdapter, createRandomLlama } from '@lora-tle/graph';
+import { isLoraTleError, type Backend } from '@lora-tle/spec';
+import { buildPack, mix, tempDirs } from '../../backend-node/src/test-support.js';
+import { createSimdBackend } from './index.js';
+import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
+import { assembleKernels } from './test-support.js';
+import { WasmHeap } from './wasm-heap.js';
+
+const dirs = tempDirs('simd');
+afterAll(() => dirs.cleanup());
+const backend = createSimdBackend() satisfies Backend;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return isLoraTleError(error) ? error.code : `not a LoraTleError: ${String(error)}`;
+  }
+  return 'resolved';
+}
+
+/** |got − sum| within float32 rounding of a sum whose terms' magnitudes add up to `magnitude`. */
+function expectSum(got: number | undefined, sum: number, magnitude: number): void {
+  expect(Math.abs((got as number) - sum)).toBeLessThanOrEqual(1e-6 * magnitude + 1e-7);
+}
+
+/** Deterministic values in [-1, 1). */
+function values(count: number, seed: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => Math.sin(i * 12.9898 + seed * 78.233) % 1);
+}
+
+describe('kernels', () => {
+  it('kernels-wasm.ts holds kernels.wat as assembled (run `npm run kernels -w @lora-tle/backend-simd` after editing it)', async () => {
+    expect(Buffer.from(await assembleKernels()).toString('base64')).toBe(KERNELS_WASM_BASE64);
+  });
+
+  it('matvec and matvecT equal plain loops, with and without accumulating, on odd shapes', async () => {
+    const heap = await WasmHeap.create();
+    for (const [rows, cols] of [[1, 1], [3, 5], [4, 4], [7, 13], [9, 33], [130, 67]] as const) {
+      const w = heap.alloc(rows * cols, 'w');
+      const x = heap.alloc(Math.max(rows, cols), 'x');
+      const y = heap.alloc(Math.max(rows, cols), 'y');
+      const weights = values(rows * cols, rows);
+      const input = values(Math.max(rows, cols), cols);
+      heap.f32.set(weights, w / 4);
+      heap.f32.set(input, x / 4);
+      heap.f32.fill(0.5, y / 4, y / 4 + Math.max(rows, cols));
+      heap.matvec(w, x, y, rows, cols, true);
+      const row = (r: number): number[] => Array.from({ length: cols }, (_, c) => (weights[r * cols + c] as number) * (input[c] as number));
+      const total = (terms: number[]): number => terms.reduce((a, b) => a + b, 0);
+      const magnitude = (terms: number[]): number => total(terms.map(Math.abs));
+      for (let r = 0; r < rows; r++) expectSum(heap.f32[y / 4 + r], 0.5 + total(row(r)), magnitude(row(r)));
+      heap.matvec(w, x, y, rows, cols, false);
+      for (let r = 0; r < rows; r++) expectSum(heap.f32[y / 4 + r], total(row(r)), magnitude(row(r)));
+      heap.f32.fill(0.25, y / 4, y / 4 + cols);
+      heap.matvecT(w, x, y, rows, cols);
+      for (let c = 0; c < cols; c++) {
+        const terms = Array.from({ length: rows }, (_, r) => (weights[r * cols + c] as number) * (input[r] as number));
+        expectSum(heap.f32[y / 4 + c], 0.25 + total(terms), magnitude(terms));
+      }
+      for (const at of [w, x, y]) heap.release(at);
+    }
+  });
+
+  it('softmax and silu(gate)·up agree with Math.exp to float32 precision', async () => {
+    const heap = await WasmHeap.create();
+    const n = 301;
+    const scores = heap.alloc(n, 'scores');
+    const input = Float32Array.from(values(n, 3), (v) => v * 60);
+    heap.f32.set(input, scores / 4);
+    heap.softmax(scores, n, 0.125);
+    const scaled = Array.from(input, (v) => Math.fround(v * 0.125));
+    const max = Math.max(...scaled);
+    const sum = scaled.reduce((total, v) => total + Math.exp(v - max), 0);
+    for (let i = 0; i < n; i++) expect(Math.abs((heap.f32[scores / 4 + i] as number) - Math.exp((scaled[i] as number) - max) / sum)).toBeLessThan(1e-7);
+
+    const gate = heap.alloc(n, 'gate');
+    const up = heap.alloc(n, 'up');
+    const gates = Float32Array.from(values(n, 5), (v) => v * 40);
+    heap.f32.set(gates, gate / 4);
+    heap.f32.set(values(n, 6), up / 4);
+    const ups = heap.f32.slice(up / 4, up / 4 + n);
+    heap.siluMul(gate, up, gate, n);
+    for (let i = 0; i < n; i++) {
+      const g = gates[i] as number;
+      const expected = Math.fround(Math.fround(g / (1 + Math.exp(-g))) * (ups[i] as number));
+      expect(Math.abs((heap.f32[gate / 4 + i] as number) - expected)).toBeLessThanOrEqual(Math.abs(expected) * 2e-7);
+    }
+  });
+
+  it('reuses released blocks, merged with their free neighbours, before growing memory', async () => {
+    const heap = await WasmHeap.create();
+    const first = heap.alloc(1000, 'a');
+    const second = heap.alloc(1000, 'b');
+    const third = heap.alloc(10, 'c');
+    const size = heap.byteLength;
+    heap.release(first);
+    heap.release(second);
+    const merged = heap.alloc(2000, 'd'); // fits only in the two merged blocks
+    expect(merged).toBe(first);
+    expect(heap.byteLength).toBe(size);
+    expect(heap.f32[merged / 4 + 1999]).toBe(0); // zeroed
+    expect(third).toBeGreaterThan(second);
+  });
+});
+
+describe('loading and stepping', () => {
+  let packDir = '';
+  beforeAll(async () => {
+    const model = createRandomLlama({ numLayers: 2 }, 5);
+    packDir = await buildPack(dirs, 'pack', model, [createRandomAdapter(model.architecture, { name: 'a', rank: 4, targets: ['q_proj', 'up_proj'] }, 6)]);
+  });
+
+  it('refuses a missing pack, the naive graph and truncated weights with the codes every backend uses', async () => {
+    expect(await codeOf(backend.doLoad(join(packDir, 'nowhere')))).toBe('E_NOT_FOUND');
+    expect(await codeOf(backend.doLoad(packDir, { graph: 'naive' }))).toBe('E_INVALID_ARGUMENT');
+    const truncated = dirs.make('truncated');
+    await buildPack(dirs, 'truncated', createRandomLlama({ numLayers: 2 }, 5), []);
+    const weights = join(truncated, 'base.weights');
+    writeFileSync(weights, readFileSync(weights).subarray(0, 1000));
+    expect(await codeOf(backend.doLoad(truncated))).toBe('E_PACK_EXTERNAL_DATA');
+  });
+
+  it('refuses a pack whose stored adapter factors do not have the ranks pack.json gives', async () => {
+    const copy = dirs.make('lying');
+    await buildPack(dirs, 'lying', createRandomLlama({ numLayers: 2 }, 5), [createRandomAdapter(createRandomLlama({ numLayers: 2 }, 5).architecture, { name: 'a', rank: 4, targets: ['q_proj'] }, 6)]);
+    const manifest = JSON.parse(readFileSync(join(copy, 'pack.json'), 'utf8'));
+    manifest.adapters[0].rank = 3;
+    writeFileSync(join(copy, 'pack.json'), JSON.stringify(manifest));
+    expect(await codeOf(backend.doLoad(copy))).toBe('E_BACKEND_UNSUPPORTED');
+  });
+
+  it('refuses naive-graph factors, a consumed cache and a disposed session', async () => {
+    const session = await backend.doLoad(packDir);
+    const coefficients = [mix([1], 'cat')];
+    const step = { inputIds: Int32Array.of(1, 2), batchSize: 1, sequenceLength: 2, mix: coefficients, cache: null };
+    expect(await codeOf(session.doStep({ ...step, adapterFactors: [] }))).toBe('E_INVALID_ARGUMENT');
+    const first = await session.doStep(step);
+    const second = await session.doStep({ ...step, inputIds: Int32Array.of(3), sequenceLength: 1, cache: first.cache });
+    expect(second.cache.length).toBe(3);
+    expect(await codeOf(session.doStep({ ...step, inputIds: Int32Array.of(3), sequenceLength: 1, cache: first.cache }))).toBe('E_BACKEND_DISPOSED');
+    await session.dispose();
+    expect(await codeOf(session.doStep(step))).toBe('E_BACKEND_DISPOSED');
+  });
+});
