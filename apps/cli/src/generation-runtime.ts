@@ -1,9 +1,11 @@
-// What `generate` and `demo` run on: a model pack loaded by backend-node, its tokenizer, and —
-// when an adapter store is given — a router over the store's profiles (embedder + strategy).
-// Returns an engine ready to stream. Not a command (no option parsing, no output).
+// What `generate` and `demo` run on: a model pack loaded by a backend (onnxruntime-node, or the
+// WebAssembly SIMD kernels), its tokenizer, and — when an adapter store is given — a router over the
+// store's profiles (embedder + strategy). Returns an engine ready to stream. Not a command (no
+// option parsing, no output).
 
 import { dirname, join } from 'node:path';
 import { createNodeBackend } from '@lora-tle/backend-node';
+import { createSimdBackend } from '@lora-tle/backend-simd';
 import { contextRouterFrom, createEngine, createSessionHiddenEmbedder, engineTokenizerFrom, type ContextRouter, type Engine } from '@lora-tle/engine';
 import { loadProfiles, openStore, type AdapterStore } from '@lora-tle/lora-store/node';
 import { createHashingEmbedder, createRouter, openStoreHashingEmbedder, type Router } from '@lora-tle/router';
@@ -12,8 +14,29 @@ import { LoraTleError } from '@lora-tle/spec';
 import { loadTokenizerFromDir, type TextTokenizer } from '@lora-tle/tokenizer';
 import { loadStoreAdapterWeights } from './store-profiles.js';
 
+/** The backends the CLI runs a pack on (`--backend`). */
+export const CLI_BACKENDS = ['node', 'simd'] as const;
+export type CliBackend = (typeof CLI_BACKENDS)[number];
+
+/** `--backend`: throws E_USAGE for another name. */
+export function parseBackend(value: string): CliBackend {
+  if (!(CLI_BACKENDS as readonly string[]).includes(value)) throw new LoraTleError('E_USAGE', `--backend: unknown backend "${value}"; use ${CLI_BACKENDS.join(' or ')}`);
+  return value as CliBackend;
+}
+
+/**
+ * Opens `packDir` on `backend`: `node` (onnxruntime-node; `threads` intra-op threads, default its
+ * choice) or `simd` (WebAssembly SIMD kernels, one thread: faster decoding for small models).
+ */
+export function openPackSession(packDir: string, backend: CliBackend = 'node', threads?: number): Promise<BackendSession> {
+  if (backend === 'simd') return createSimdBackend().doLoad(packDir);
+  return createNodeBackend().doLoad(packDir, threads === undefined ? {} : { backendOptions: { node: { threads } } });
+}
+
 export interface RuntimeOptions {
   packDir: string;
+  /** Default 'node'. The naive graph always runs on node (the simd backend runs the mixing graph only). */
+  backend?: CliBackend;
   storeDir?: string | null;
   embedder?: string; // default 'hashing'
   strategy?: string; // default 'paper'
@@ -57,14 +80,14 @@ export async function openStoreEmbedder(store: AdapterStore, name: string, model
   return createEmbedderByName(name, model);
 }
 
-/** A session of the pack's naive graph (naive mode's paper forward), or null when the pack was built without it. */
+/** A session of the pack's naive graph on onnxruntime-node (naive mode's paper forward), or null when the pack was built without it. */
 export async function openNaiveGraph(packDir: string, pack: PackManifest, threads?: number): Promise<BackendSession | null> {
   if (!pack.naive) return null;
   return createNodeBackend().doLoad(packDir, { graph: 'naive', ...(threads === undefined ? {} : { backendOptions: { node: { threads } } }) });
 }
 
 export async function openGenerationRuntime(options: RuntimeOptions): Promise<GenerationRuntime> {
-  const session = await createNodeBackend().doLoad(options.packDir);
+  const session = await openPackSession(options.packDir, options.backend);
   let naiveSession: BackendSession | null = null;
   try {
     const tokenizerFile = session.pack.files.tokenizer;

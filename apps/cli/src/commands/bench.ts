@@ -16,7 +16,7 @@ import { loadPeftAdapter } from '@lora-tle/lora-store/node';
 import { createRouter, type Router } from '@lora-tle/router';
 import { LoraTleError, type BackendSession, type LoraModuleWeights } from '@lora-tle/spec';
 import { embeddedFixtureDir, repositoryPath } from '../embedded-default.js';
-import { openNaiveGraph } from '../generation-runtime.js';
+import { openNaiveGraph, parseBackend, type CliBackend } from '../generation-runtime.js';
 import { parsePositiveInteger, promptFromFlags } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
@@ -39,6 +39,7 @@ interface BenchFlags {
   json?: boolean;
   markdown?: boolean;
   threads?: number;
+  backend?: CliBackend;
   svg?: string;
 }
 
@@ -104,7 +105,7 @@ function parseBenchModes(value: string): string[] {
 
 export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Promise<void> {
   const prompt = promptFromFlags(flags, DEFAULT_BENCH_PROMPT); // before the pack loads: a bad flag fails at once
-  const opened = await openPack(flags.pack, terminal, flags.threads);
+  const opened = await openPack(flags.pack, terminal, flags.threads, flags.backend);
   let routerToDispose: Router | null = null; // with the hidden embedder it holds a KV cache
   let naiveSession: BackendSession | null = null; // the pack's naive graph, for naive mode
   try {
@@ -123,6 +124,7 @@ export async function runBenchCommand(flags: BenchFlags, terminal: Terminal): Pr
       naiveSession = await openNaiveGraph(opened.packDir, opened.session.pack, flags.threads);
       if (naiveSession) {
         terminal.stderr("bench: naive runs the paper's forward: the pack's naive graph, fed each token's merged adapter\n");
+        if (flags.backend === 'simd') terminal.stderr('bench: naive runs on onnxruntime-node, whose batched recompute is its fastest here (the simd backend runs the mixing graph only)\n');
       } else {
         terminal.stderr("bench: this pack has no naive graph, so naive recomputes on the run-time mixture of all adapters (larger LoRA products than the paper's one merged adapter); `lora-tle build --naive-graph` adds it\n");
       }
@@ -169,6 +171,7 @@ export const benchCommand: CliCommand = {
       .option('--rounds <n>', 'interleaved rounds; each metric is the median over rounds', (value) => parsePositiveInteger('--rounds', value), 5)
       .option('--modes <list>', `comma-separated (default ${DEFAULT_BENCH_MODES.join(',')}; also step: the backend alone)`, (value) => parseBenchModes(value))
       .option('--threads <n>', 'onnxruntime intra-op threads, and torch threads for --python (default: their choice)', (value) => parsePositiveInteger('--threads', value))
+      .option('--backend <name>', 'backend: node (onnxruntime-node) or simd (WebAssembly SIMD kernels, one thread; faster decoding for small models); naive always runs on node)', parseBackend, 'node')
       .option('--prompt <text>', 'the prompt (default: a math word problem)')
       .option('--prompt-file <path>', 'read the prompt from a file (long contexts)')
       .option('--strategy <spec>', 'routing strategy', 'paper')

@@ -12,7 +12,7 @@ import type { DoneEvent, KvPolicy, TokenEvent } from '@lora-tle/engine';
 import { type EvalItem, extractMathAnswer, scoreOutputs, type TaskKind, toEvalItem } from '@lora-tle/eval';
 import { LoraTleError } from '@lora-tle/spec';
 import { EMBEDDED_TASKS, ensureEmbeddedDefault } from '../embedded-default.js';
-import { openGenerationRuntime } from '../generation-runtime.js';
+import { openGenerationRuntime, parseBackend, type CliBackend } from '../generation-runtime.js';
 import { parsePositiveInteger } from '../options.js';
 import type { Colors, Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
@@ -21,6 +21,7 @@ interface DemoFlags {
   maxNewTokens: number;
   mode: string;
   kv: KvPolicy;
+  backend?: CliBackend;
 }
 
 /** The first item of each task's test split as the eval reads it (prompt in that adapter's template, gold answer, code tests). */
@@ -95,7 +96,7 @@ export function paletteFor(colors: Colors): ((text: string) => string)[] {
 /** `fixtureDir` replaces the tiny-tle fixture (tests build a synthetic one); `env` names the cache (LORA_TLE_CACHE). */
 export async function runDemo(flags: DemoFlags, terminal: Terminal, fixtureDir?: string, env: Record<string, string | undefined> = process.env): Promise<void> {
   const embedded = await ensureEmbeddedDefault(terminal, env, fixtureDir);
-  const runtime = await openGenerationRuntime({ packDir: embedded.packDir, storeDir: embedded.storeDir });
+  const runtime = await openGenerationRuntime({ packDir: embedded.packDir, storeDir: embedded.storeDir, backend: flags.backend });
   const colors = terminal.outputColors;
   const coloured = colors.isColorSupported;
   const adapters = runtime.engine.adapters;
@@ -141,5 +142,6 @@ export const demoCommand: CliCommand = {
       .option('--max-new-tokens <n>', 'tokens per prompt at most', (value) => parsePositiveInteger('--max-new-tokens', value), 48)
       .option('--mode <mode>', 'routing mode: token | prompt | every:<k> | base | uniform | adapter:<name>', 'token')
       .addOption(new Option('--kv <policy>', 'KV cache policy').choices(['reuse', 'recompute']).default('reuse'))
+      .option('--backend <name>', 'backend: node (onnxruntime-node) or simd (WebAssembly SIMD kernels, one thread; faster decoding for small models)', parseBackend, 'node')
       .action((flags: DemoFlags) => runDemo(flags, terminal)),
 };

@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { createNodeBackend, readPack } from '@lora-tle/backend-node';
+import { readPack } from '@lora-tle/backend-node';
 import { contextRouterFrom, createEngine, engineTokenizerFrom, needsRouter, parseRoutingMode, type KvPolicy } from '@lora-tle/engine';
 import {
   answerTokenBudget, buildSuiteProfiles, defaultModes, limitSuite, loadSuiteFromDir, loadTinyTleSuite, measureRoutingAccuracy,
@@ -22,7 +22,7 @@ import { createHashingEmbedder, createRouter, createTransformersEmbedder, type R
 import { LoraTleError, type BackendSession, type Embedder } from '@lora-tle/spec';
 import { loadTokenizerFromDir, type TextTokenizer } from '@lora-tle/tokenizer';
 import { embeddedFixtureDir, ensureEmbeddedDefault } from '../embedded-default.js';
-import { createEmbedderByName } from '../generation-runtime.js';
+import { createEmbedderByName, openPackSession, parseBackend, type CliBackend } from '../generation-runtime.js';
 import { parsePositiveInteger } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
@@ -52,8 +52,8 @@ export interface OpenedPack {
   tokenizer: TextTokenizer;
 }
 
-/** Opens a pack on the CPU backend; `threads` sets onnxruntime's intra-op threads (default: its own choice). */
-export async function openPack(packFlag: string | undefined, terminal: Terminal, threads?: number): Promise<OpenedPack> {
+/** Opens a pack on `backend` (default node; `threads`: onnxruntime's intra-op threads, default its own choice). */
+export async function openPack(packFlag: string | undefined, terminal: Terminal, threads?: number, backend?: CliBackend): Promise<OpenedPack> {
   let packDir = packFlag;
   let fixtureDir: string | null = null;
   if (packDir === undefined) {
@@ -61,7 +61,7 @@ export async function openPack(packFlag: string | undefined, terminal: Terminal,
     packDir = embedded.packDir;
     fixtureDir = embedded.fixtureDir;
   }
-  const session = await createNodeBackend().doLoad(packDir, threads === undefined ? {} : { backendOptions: { node: { threads } } });
+  const session = await openPackSession(packDir, backend, threads);
   try {
     return { packDir, fixtureDir, session, tokenizer: await packTokenizer(packDir, session.pack.files.tokenizer) };
   } catch (error) {
@@ -135,6 +135,7 @@ interface EvalFlags {
   switch?: boolean;
   window?: number;
   threads?: number;
+  backend?: CliBackend;
   truncate: 'left' | 'none';
 }
 
@@ -175,7 +176,7 @@ async function runRoutingOnly(flags: EvalFlags, all: EvalSuite, selected: EvalSu
 export async function runEval(flags: EvalFlags, terminal: Terminal): Promise<void> {
   const { all, selected: fullSuite } = await loadSuite(flags);
   if (flags.routingOnly || flags.switch) return runRoutingOnly(flags, all, fullSuite, terminal);
-  const opened = await openPack(flags.pack, terminal, flags.threads);
+  const opened = await openPack(flags.pack, terminal, flags.threads, flags.backend);
   let routerToDispose: Router | null = null; // with the hidden embedder it holds a KV cache
   try {
     const adapters = opened.session.pack.adapters.map((adapter) => adapter.name);
@@ -257,6 +258,7 @@ export const evalCommand: CliCommand = {
       .option('--embedder <name>', EMBEDDER_FLAG_HELP, 'hashing')
       .option('--limit <n>', 'first n items of each task (quick runs)', (value) => parsePositiveInteger('--limit', value))
       .option('--threads <n>', 'onnxruntime intra-op threads (default: its choice)', (value) => parsePositiveInteger('--threads', value))
+      .option('--backend <name>', 'backend: node (onnxruntime-node) or simd (WebAssembly SIMD kernels, one thread; faster decoding for small models)', parseBackend, 'node')
       .option('--batch <n>', 'prompts per engine batch', (value) => parsePositiveInteger('--batch', value), 8)
       .option('--max-new-tokens <n>', 'cap on the per-task budget (longest gold answer + 8)', (value) => parsePositiveInteger('--max-new-tokens', value))
       .addOption(new Option('--truncate <side>', 'a prompt longer than the model context: left keeps its end, none refuses').choices(['left', 'none']).default('left'))

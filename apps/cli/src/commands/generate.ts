@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { needsRouter, parseRoutingMode, type DoneEvent, type GenerateRequest, type KvPolicy, type TokenEvent } from '@lora-tle/engine';
 import { LoraTleError } from '@lora-tle/spec';
 import { ensureEmbeddedDefault } from '../embedded-default.js';
-import { openGenerationRuntime } from '../generation-runtime.js';
+import { openGenerationRuntime, parseBackend, type CliBackend } from '../generation-runtime.js';
 import { collect, parseFiniteNumber, parsePositiveInteger, promptFromFlags } from '../options.js';
 import type { Terminal } from '../terminal.js';
 import type { CliCommand } from './command.js';
@@ -32,6 +32,7 @@ interface GenerateFlags {
   window?: number;
   json?: boolean;
   naive?: boolean;
+  backend?: CliBackend;
 }
 
 /** Weights as {adapter: w}, rounded to 4 decimals for printing. */
@@ -54,7 +55,7 @@ export async function runGenerate(flags: GenerateFlags, terminal: Terminal): Pro
     throw new LoraTleError('E_USAGE', `--mode ${flags.mode} routes between adapters and needs --store <dir> with their profiles; with --pack alone use base, uniform or adapter:<name>`);
   }
   if (flags.naive && !storeDir) throw new LoraTleError('E_USAGE', '--naive merges the adapter weights every token and reads them from --store <dir>');
-  const runtime = await openGenerationRuntime({ packDir, storeDir: needsRouter(mode) || flags.naive ? storeDir : null, embedder: flags.embedder, strategy: flags.strategy, naive: flags.naive === true });
+  const runtime = await openGenerationRuntime({ packDir, storeDir: needsRouter(mode) || flags.naive ? storeDir : null, embedder: flags.embedder, strategy: flags.strategy, naive: flags.naive === true, backend: flags.backend });
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once('SIGINT', onInterrupt);
@@ -135,6 +136,7 @@ export const generateCommand: CliCommand = {
       .addOption(new Option('--truncate <side>', 'keep the end of a prompt longer than the context').choices(['left']))
       .option('--window <tokens>', 'the router sees only the last W tokens', (value) => parsePositiveInteger('--window', value))
       .option('--naive', "the paper's loop for speed comparison: per token merge the adapter weights (PEFT 0.4 linear), recompute without KV cache, re-embed the whole text; on a pack built with --naive-graph the forward runs the merged adapter, as the paper's did, otherwise the pack's run-time mixture")
+      .option('--backend <name>', 'backend: node (onnxruntime-node) or simd (WebAssembly SIMD kernels, one thread; faster decoding for small models); --naive runs on node)', parseBackend, 'node')
       .option('--json', 'print one JSON object: text, tokenIds, steps with weights, timing')
       .action((flags: GenerateFlags) => runGenerate(flags, terminal)),
 };
