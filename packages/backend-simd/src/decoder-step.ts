@@ -1,10 +1,11 @@
-// The Llama decoder for one token of one batch row, on the kernels: the token's K/V go into the
-// row's cache at its slot and attention reads slots [0, slot]. Numerics follow Hugging Face
-// LlamaForCausalLM as the pack's graph does: RMSNorm, rotate_half RoPE from the pack's tables,
-// grouped-query attention (scale d^-½, padding masked with an additive −1e9 as the graph's
+// The Llama decoder for T consecutive tokens of one batch row, on the kernels: token t's K/V go
+// into the row's cache at slot first + t and it attends to slots [0, first + t]. Numerics follow
+// Hugging Face LlamaForCausalLM as the pack's graph does: RMSNorm, rotate_half RoPE from the pack's
+// tables, grouped-query attention (scale d^-½, padding masked with an additive −1e9 as the graph's
 // attention_bias), SwiGLU, tied or separate LM head; adapters mixed at run time by the pack's
-// combination (docs/model-pack.md "Run-time adapter mixing"). Matrix products run in WebAssembly,
-// the O(H) element-wise work in JavaScript. Not the batch and step bookkeeping (simd-session.ts).
+// combination (docs/model-pack.md "Run-time adapter mixing"). Everything but the mixing
+// coefficients runs in WebAssembly, products four tokens at a time in a prefill; JavaScript only
+// sequences the calls. Not the batch and step bookkeeping (simd-session.ts).
 
 import type { Combination, LlamaArchitecture } from '@lora-tle/spec';
 import type { FusedLinear, LayerWeights, ModelWeights } from './pack-weights.js';
@@ -23,14 +24,29 @@ export interface RowCache {
   capacity: number;
 }
 
+/** The tokens of one row in one step. */
+export interface RowTokens {
+  ids: ArrayLike<number>; // (T)
+  positions: ArrayLike<number>; // (T) rotary positions
+  firstSlot: number; // cache slot of the first token (the cache's length)
+  mask: Uint8Array | null; // (first + T) 0 = padding, null = none
+}
+
+/** Scratch in the heap (byte addresses), sized for `tokens` tokens at a time; rows of fixed widths. */
+interface Scratch {
+  tokens: number;
+  residual: number; // (T, H) the residual stream
+  input: number; // (T, inputWidth) what a linear reads
+  output: number; // (T, outputWidth) what a linear writes: y (Σ out), then z (Σ R)
+  attention: number; // (T, n_heads·d)
+}
+
 export class DecoderStep {
-  private readonly residual: Float32Array; // (H) the residual stream, in JavaScript
-  // scratch in the heap (byte addresses)
-  private readonly input: number; // (max(H, I, n_heads·d)) what a linear reads
-  private readonly output: number; // (max Σ out) what a linear writes
-  private readonly ranks: number; // (max Σ R)
-  private readonly attention: number; // (n_heads·d)
+  private readonly inputWidth: number;
+  private readonly outputWidth: number;
+  private scratch: Scratch;
   private readonly scores: number; // (max positions)
+  private readonly bias: number; // (max positions) the padding mask as an additive bias
   private readonly logitsAt: number; // (V)
 
   constructor(
@@ -39,149 +55,137 @@ export class DecoderStep {
     private readonly arch: LlamaArchitecture,
     private readonly combination: Combination,
   ) {
-    const { hiddenSize: H, intermediateSize: I, numHeads, headDim: d, vocabSize: V, maxPositionEmbeddings } = arch;
+    const { hiddenSize: H, intermediateSize: I, numHeads, headDim: d } = arch;
     const linears = weights.layers.flatMap((layer) => [layer.qkv, layer.o, layer.gateUp, layer.down]);
-    this.residual = new Float32Array(H);
-    this.input = heap.alloc(Math.max(H, I, numHeads * d), 'scratch');
-    this.output = heap.alloc(Math.max(...linears.map((linear) => linear.outFeatures)), 'scratch');
-    this.ranks = heap.alloc(Math.max(1, ...linears.map((linear) => linear.totalRank)), 'scratch');
-    this.attention = heap.alloc(numHeads * d, 'scratch');
-    this.scores = heap.alloc(maxPositionEmbeddings, 'scratch');
-    this.logitsAt = heap.alloc(V, 'scratch');
+    this.inputWidth = Math.max(H, I, numHeads * d);
+    this.outputWidth = Math.max(...linears.map((linear) => linear.outFeatures + linear.totalRank));
+    this.scratch = this.allocateScratch(1);
+    this.scores = heap.alloc(arch.maxPositionEmbeddings, 'scratch');
+    this.bias = heap.alloc(arch.maxPositionEmbeddings, 'scratch');
+    this.logitsAt = heap.alloc(arch.vocabSize, 'scratch');
   }
 
   /**
-   * Runs token `tokenId` at rotary position `position`, writing its K/V at `slot` of `cache` and
-   * attending to slots [0, slot] (`mask[s] === 0` masks slot s). Writes the final-norm hidden state
-   * into `hidden` (H) and, when given, the logits into `logits` (V).
+   * Runs one row's tokens. Writes each token's final-norm hidden state into `hidden` (T, H) and
+   * the logits of the tokens `logitsOf` selects into `logits` (V each, in token order).
    */
-  run(tokenId: number, position: number, slot: number, cache: RowCache, mask: Uint8Array | null, mix: RowMix, hidden: Float32Array, logits: Float32Array | null): void {
-    const { hiddenSize: H, vocabSize: V } = this.arch;
+  run(row: RowTokens, cache: RowCache, mix: RowMix, hidden: Float32Array, logits: Float32Array, logitsOf: 'last' | 'all'): void {
+    const { hiddenSize: H, vocabSize: V, rmsNormEps } = this.arch;
+    const T = row.ids.length;
+    if (T > this.scratch.tokens) this.scratch = this.allocateScratch(T);
     const heap = this.heap;
-    this.residual.set(heap.f32.subarray(this.weights.embedding / 4 + tokenId * H, this.weights.embedding / 4 + (tokenId + 1) * H));
-    this.weights.layers.forEach((layer, index) => this.layer(layer, index, position, slot, cache, mask, mix));
-    this.normInto(this.weights.finalNorm, this.input);
-    hidden.set(heap.f32.subarray(this.input / 4, this.input / 4 + H));
-    if (logits) {
-      heap.matvec(this.weights.lmHead, this.input, this.logitsAt, V, H, false); // (V, H) · (H)
-      logits.set(heap.f32.subarray(this.logitsAt / 4, this.logitsAt / 4 + V));
+    const { residual, input } = this.scratch;
+    const f32 = heap.f32;
+    for (let t = 0; t < T; t++) {
+      const from = this.weights.embedding / 4 + (row.ids[t] as number) * H;
+      f32.copyWithin(residual / 4 + t * H, from, from + H);
+    }
+    const padded = row.mask !== null && row.mask.includes(0);
+    if (padded) {
+      const mask = row.mask as Uint8Array;
+      for (let s = 0; s < mask.length; s++) f32[this.bias / 4 + s] = mask[s] === 0 ? -1e9 : 0;
+    }
+    this.weights.layers.forEach((layer, index) => this.layer(layer, index, row, cache, mix, T, padded));
+    for (let t = 0; t < T; t++) heap.rmsNorm(residual + t * H * 4, this.weights.finalNorm, input + t * this.inputWidth * 4, H, rmsNormEps);
+    for (let t = 0; t < T; t++) hidden.set(f32.subarray(input / 4 + t * this.inputWidth, input / 4 + t * this.inputWidth + H), t * H);
+    const first = logitsOf === 'all' ? 0 : T - 1;
+    for (let t = first; t < T; t++) {
+      heap.matvec(this.weights.lmHead, input + t * this.inputWidth * 4, this.logitsAt, V, H, false); // (V, H) · (H)
+      logits.set(f32.subarray(this.logitsAt / 4, this.logitsAt / 4 + V), (t - first) * V);
     }
   }
 
-  private layer(layer: LayerWeights, index: number, position: number, slot: number, cache: RowCache, mask: Uint8Array | null, mix: RowMix): void {
-    const { hiddenSize: H, intermediateSize: I, numHeads, numKvHeads, headDim: d } = this.arch;
-    const heap = this.heap;
-    const memory = (): Float32Array => heap.f32;
+  private allocateScratch(tokens: number): Scratch {
+    const old = this.scratch as Scratch | undefined;
+    if (old) for (const at of [old.residual, old.input, old.output, old.attention]) this.heap.release(at);
+    const { hiddenSize: H, numHeads, headDim: d } = this.arch;
+    return {
+      tokens,
+      residual: this.heap.alloc(tokens * H, 'scratch'),
+      input: this.heap.alloc(tokens * this.inputWidth, 'scratch'),
+      output: this.heap.alloc(tokens * this.outputWidth, 'scratch'),
+      attention: this.heap.alloc(tokens * numHeads * d, 'scratch'),
+    };
+  }
 
-    // attention
-    this.normInto(layer.inputNorm, this.input);
-    this.linear(layer.qkv, this.input, mix); // output = q (n_heads·d) | k (n_kv·d) | v (n_kv·d)
-    const q = this.output / 4;
-    const k = q + numHeads * d;
-    const v = k + numKvHeads * d;
-    for (let head = 0; head < numHeads; head++) this.rotate(q + head * d, position);
-    for (let head = 0; head < numKvHeads; head++) this.rotate(k + head * d, position);
+  private layer(layer: LayerWeights, index: number, row: RowTokens, cache: RowCache, mix: RowMix, T: number, padded: boolean): void {
+    const { hiddenSize: H, intermediateSize: I, numHeads, numKvHeads, headDim: d, rmsNormEps } = this.arch;
+    const heap = this.heap;
+    const { residual, input, output, attention } = this.scratch;
+    const inputWidth = this.inputWidth;
+    const outputWidth = this.outputWidth;
+    const half = d / 2;
+
+    // attention: q, k, v of every token; K/V into the cache; then each token attends to its slots
+    for (let t = 0; t < T; t++) heap.rmsNorm(residual + t * H * 4, layer.inputNorm, input + t * inputWidth * 4, H, rmsNormEps);
+    this.linear(layer.qkv, input, inputWidth, T, mix); // token t: q (n_heads·d) | k (n_kv·d) | v (n_kv·d)
     const keys = cache.keys[index] as number;
     const values = cache.values[index] as number;
-    const f32 = memory();
-    for (let head = 0; head < numKvHeads; head++) {
-      const at = (head * cache.capacity + slot) * d; // (n_kv, capacity, d)
-      f32.copyWithin(keys / 4 + at, k + head * d, k + (head + 1) * d);
-      f32.copyWithin(values / 4 + at, v + head * d, v + (head + 1) * d);
-    }
-    const attended = slot + 1;
-    const scale = 1 / Math.sqrt(d);
-    const perKvHead = numHeads / numKvHeads;
-    const scores = this.scores / 4;
-    f32.fill(0, this.attention / 4, this.attention / 4 + numHeads * d);
-    for (let head = 0; head < numHeads; head++) {
-      const kvHead = Math.floor(head / perKvHead); // repeat_kv
-      const rows = (kvHead * cache.capacity * d) * 4;
-      heap.matvec(keys + rows, this.output + head * d * 4, this.scores, attended, d, false); // (slots, d) · q_head
-      if (mask !== null && mask.subarray(0, attended).includes(0)) {
-        // padding: −1e9 after scaling, as the graph's attention_bias
-        for (let s = 0; s < attended; s++) if (mask[s] === 0) f32[scores + s] = (f32[scores + s] as number) - 1e9 / scale;
+    const f32 = heap.f32;
+    for (let t = 0; t < T; t++) {
+      const q = output + t * outputWidth * 4;
+      const table = (row.positions[t] as number) * half * 4;
+      heap.rope(q, numHeads + numKvHeads, half, this.weights.ropeCos + table, this.weights.ropeSin + table); // q and k heads are adjacent
+      const k = q / 4 + numHeads * d;
+      const v = k + numKvHeads * d;
+      for (let head = 0; head < numKvHeads; head++) {
+        const at = (head * cache.capacity + row.firstSlot + t) * d; // (n_kv, capacity, d)
+        f32.copyWithin(keys / 4 + at, k + head * d, k + (head + 1) * d);
+        f32.copyWithin(values / 4 + at, v + head * d, v + (head + 1) * d);
       }
-      heap.softmax(this.scores, attended, scale);
-      heap.matvecT(values + rows, this.scores, this.attention + head * d * 4, attended, d); // Σ_s p_s v_s
     }
-    this.linear(layer.o, this.attention, mix);
-    this.addToResidual(H);
+    const scale = 1 / Math.sqrt(d);
+    for (let t = 0; t < T; t++) {
+      const q = output + t * outputWidth * 4;
+      heap.attend(q, keys, values, attention + t * numHeads * d * 4, numHeads, numKvHeads, cache.capacity, row.firstSlot + t + 1, d, scale, padded ? this.bias : 0, this.scores);
+    }
+    this.linear(layer.o, attention, numHeads * d, T, mix);
+    for (let t = 0; t < T; t++) heap.addInto(residual + t * H * 4, output + t * outputWidth * 4, H);
 
     // MLP
-    this.normInto(layer.postAttentionNorm, this.input);
-    this.linear(layer.gateUp, this.input, mix); // output = gate (I) | up (I)
-    heap.siluMul(this.output, this.output + I * 4, this.input, I); // silu(gate)·up
-    this.linear(layer.down, this.input, mix);
-    this.addToResidual(H);
+    for (let t = 0; t < T; t++) heap.rmsNorm(residual + t * H * 4, layer.postAttentionNorm, input + t * inputWidth * 4, H, rmsNormEps);
+    this.linear(layer.gateUp, input, inputWidth, T, mix); // token t: gate (I) | up (I)
+    for (let t = 0; t < T; t++) heap.siluMul(output + t * outputWidth * 4, output + (t * outputWidth + I) * 4, input + t * inputWidth * 4, I); // silu(gate)·up
+    this.linear(layer.down, input, inputWidth, T, mix);
+    for (let t = 0; t < T; t++) heap.addInto(residual + t * H * 4, output + t * outputWidth * 4, H);
   }
 
-  /** output (Σ out) = Wᵀ x + bias + the mixed adapters' Σ_m Bᵀ_m z_m, for x at `x` (in). */
-  private linear(linear: FusedLinear, x: number, mix: RowMix): void {
+  /**
+   * output (T, outputWidth): y (Σ out) = x Wᵀ + bias + the mixed adapters' Σ_m z_m Bᵀ_m, with z
+   * (Σ R) = x Aᵀ_cat beside it; x at `x` (T, in; row stride `xStride` floats).
+   */
+  private linear(linear: FusedLinear, x: number, xStride: number, T: number, mix: RowMix): void {
     const heap = this.heap;
     const f32 = heap.f32;
-    f32.fill(0, this.output / 4, this.output / 4 + linear.outFeatures);
-    heap.matvecT(linear.weightTransposed, x, this.output, linear.inFeatures, linear.outFeatures); // (in, Σ out)ᵀ · x
-    if (linear.bias) for (let o = 0; o < linear.outFeatures; o++) f32[this.output / 4 + o] = (f32[this.output / 4 + o] as number) + (linear.bias[o] as number);
-    if (linear.totalRank === 0) return;
-    const z = this.ranks / 4;
-    f32.fill(0, z, z + linear.totalRank);
-    heap.matvecT(linear.aTransposed, x, this.ranks, linear.inFeatures, linear.totalRank); // z (Σ R) = Aᵀ_cat · x
+    const output = this.scratch.output;
+    const outputWidth = this.outputWidth;
+    const width = linear.outFeatures + linear.totalRank;
+    for (let t = 0; t < T; t++) f32.fill(0, output / 4 + t * outputWidth, output / 4 + t * outputWidth + width);
+    heap.matmulT(linear.weights, x, xStride, output, outputWidth, linear.inFeatures, width, T); // [y | z] = x [Wᵀ | Aᵀ_cat]
+    if (linear.bias) {
+      for (let t = 0; t < T; t++) for (let o = 0; o < linear.outFeatures; o++) f32[output / 4 + t * outputWidth + o] = (f32[output / 4 + t * outputWidth + o] as number) + (linear.bias[o] as number);
+    }
     for (const part of linear.parts) {
       const rows = part.rowAdapter;
-      const first = z + part.rankOffset;
-      if (this.combination === 'cat') {
-        // z ⊙= a[row] · b[row]
-        for (let r = 0; r < part.rank; r++) f32[first + r] = (f32[first + r] as number) * (mix.a[rows[r] as number] as number) * (mix.b[rows[r] as number] as number);
-      } else {
-        // linear / linear-peft0.4 (equal ranks r): u = Σ_i a_i z_i (r); z_i = b_i u
-        const adapters = this.adaptersOf(rows);
-        const r = part.rank / adapters.length;
-        for (let t = 0; t < r; t++) {
-          let u = 0;
-          adapters.forEach((adapter, i) => (u += (mix.a[adapter] as number) * (f32[first + i * r + t] as number)));
-          adapters.forEach((adapter, i) => (f32[first + i * r + t] = u * (mix.b[adapter] as number)));
+      const zOffset = linear.outFeatures + part.rankOffset;
+      for (let t = 0; t < T; t++) {
+        const first = output / 4 + t * outputWidth + zOffset;
+        if (this.combination === 'cat') {
+          // z ⊙= a[row] · b[row]
+          for (let r = 0; r < part.rank; r++) f32[first + r] = (f32[first + r] as number) * (mix.a[rows[r] as number] as number) * (mix.b[rows[r] as number] as number);
+        } else {
+          // linear / linear-peft0.4 (equal ranks r): u = Σ_i a_i z_i (r); z_i = b_i u
+          const adapters = part.adapters;
+          const r = part.rank / adapters.length;
+          for (let k = 0; k < r; k++) {
+            let u = 0;
+            for (let i = 0; i < adapters.length; i++) u += (mix.a[adapters[i] as number] as number) * (f32[first + i * r + k] as number);
+            for (let i = 0; i < adapters.length; i++) f32[first + i * r + k] = u * (mix.b[adapters[i] as number] as number);
+          }
         }
       }
-      heap.matvecT(part.bTransposed, this.ranks + part.rankOffset * 4, this.output + part.column * 4, part.rank, part.outFeatures); // Bᵀ_m (R_m, out_m)
-    }
-  }
-
-  /** The adapters of a part's rank rows, in order (one entry per adapter). */
-  private adaptersOf(rows: Int32Array): number[] {
-    const adapters: number[] = [];
-    for (const adapter of rows) if (adapters[adapters.length - 1] !== adapter) adapters.push(adapter);
-    return adapters;
-  }
-
-  /** input ← RMSNorm(residual) · weight. */
-  private normInto(weight: Float32Array, at: number): void {
-    const H = this.arch.hiddenSize;
-    let squares = 0;
-    for (let i = 0; i < H; i++) squares += (this.residual[i] as number) ** 2;
-    const inverse = 1 / Math.sqrt(squares / H + this.arch.rmsNormEps);
-    const f32 = this.heap.f32;
-    for (let i = 0; i < H; i++) f32[at / 4 + i] = Math.fround((this.residual[i] as number) * inverse) * (weight[i] as number);
-  }
-
-  /** residual += output (H). */
-  private addToResidual(H: number): void {
-    const f32 = this.heap.f32;
-    for (let i = 0; i < H; i++) this.residual[i] = (this.residual[i] as number) + (f32[this.output / 4 + i] as number);
-  }
-
-  /** rotate_half RoPE of one head (d floats at float index `at`) at `position`. */
-  private rotate(at: number, position: number): void {
-    const half = this.arch.headDim / 2;
-    const f32 = this.heap.f32;
-    const table = position * half;
-    for (let i = 0; i < half; i++) {
-      const cos = this.weights.ropeCos[table + i] as number;
-      const sin = this.weights.ropeSin[table + i] as number;
-      const x1 = f32[at + i] as number;
-      const x2 = f32[at + half + i] as number;
-      f32[at + i] = x1 * cos - x2 * sin;
-      f32[at + half + i] = x2 * cos + x1 * sin;
+      // y_m += z_m Bᵀ_m, Bᵀ_m (R_m, out_m)
+      heap.matmulT(part.bTransposed, output + zOffset * 4, outputWidth, output + part.column * 4, outputWidth, part.rank, part.outFeatures, T);
     }
   }
 }

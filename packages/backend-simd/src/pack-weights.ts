@@ -1,10 +1,9 @@
 // Places a model pack's weights in the kernels' memory, laid out as the graph stores them
 // (docs/model-pack.md): per layer, each group of linear modules that read one input (q/k/v, o,
-// gate/up, down) as one transposed base weight (in, Σ out) and, when adapters target it, their
-// stacked A factors (in, Σ R) and one Bᵀ (R_m, out_m) per module (copied out of the block-diagonal
-// Bᵀ when the pack fused them). The rank-row → adapter map is rebuilt from pack.json (each adapter's
+// gate/up, down) as one matrix (in, Σ out + Σ R) — the transposed base weights, then the stacked A
+// factors of the adapters that target the group — and one Bᵀ (R_m, out_m) per module (copied out of
+// the block-diagonal Bᵀ when the pack fused them). The rank-row → adapter map is rebuilt from pack.json (each adapter's
 // moduleRanks, else its rank on every layer's targetModules) and checked against the stored sizes.
-// Norm weights and the RoPE tables stay in JavaScript arrays.
 // Not the forward (decoder-step.ts).
 
 import { LoraTleError, modulePath, moduleShape } from '@lora-tle/spec';
@@ -20,25 +19,29 @@ export interface LoraPart {
   rankOffset: number; // first rank row of this module in the group's (Σ R)
   rank: number; // R_m: the rank rows of every adapter targeting the module
   rowAdapter: Int32Array; // (R_m) pack index of the adapter of each rank row
+  adapters: number[]; // the adapters of those rows, in order, once each
   bTransposed: number; // address of Bᵀ (R_m, out_m)
 }
 
-/** Linear modules that read one input: y (Σ out) = Wᵀ x (+ bias) (+ the mixed LoRA delta). */
+/**
+ * Linear modules that read one input: y (Σ out) = Wᵀ x (+ bias) (+ the mixed LoRA delta). The base
+ * weights and the stacked A factors share the input, so they are one matrix: one pass over x gives
+ * y and z = Aᵀ_cat x side by side.
+ */
 export interface FusedLinear {
   inFeatures: number;
   outFeatures: number; // Σ out
-  weightTransposed: number; // address of (in, Σ out)
+  totalRank: number; // Σ R (0 without adapters)
+  weights: number; // address of (in, Σ out + Σ R): Wᵀ of the modules, then Aᵀ_cat
   bias: Float32Array | null;
-  aTransposed: number; // address of (in, Σ R), 0 without adapters
-  totalRank: number; // Σ R
   parts: LoraPart[];
 }
 
 export interface LayerWeights {
-  inputNorm: Float32Array; // (H)
+  inputNorm: number; // address of (H)
   qkv: FusedLinear; // (Σ out) = q (n_heads·d), k (n_kv·d), v (n_kv·d)
   o: FusedLinear;
-  postAttentionNorm: Float32Array;
+  postAttentionNorm: number;
   gateUp: FusedLinear; // gate (I), up (I)
   down: FusedLinear;
 }
@@ -46,9 +49,9 @@ export interface LayerWeights {
 export interface ModelWeights {
   embedding: number; // address of (V, H)
   lmHead: number; // address of (V, H): the embedding when tied
-  finalNorm: Float32Array;
-  ropeCos: Float32Array; // (max positions, d/2)
-  ropeSin: Float32Array;
+  finalNorm: number; // address of (H)
+  ropeCos: number; // address of (max positions, d/2)
+  ropeSin: number;
   layers: LayerWeights[];
 }
 
@@ -91,7 +94,6 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
     const inFeatures = (shapes[0] as [number, number])[1];
     const outFeatures = shapes.reduce((sum, [out]) => sum + out, 0);
     const bias = byName.has(`${group}.bias`) ? copy(`${group}.bias`, outFeatures) : null;
-    const weightTransposed = place(`${group}.weight_t`, inFeatures * outFeatures);
 
     // every adapter at its rank on the kinds it targets, in pack order (adapter-stacking.ts)
     const parts: Omit<LoraPart, 'bTransposed'>[] = [];
@@ -106,18 +108,27 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
         for (let k = 0; k < rank; k++) rows.push(adapterIndex);
       });
       if (rows.length > 0) {
-        parts.push({ kind, column, outFeatures: out, rankOffset, rank: rows.length, rowAdapter: Int32Array.from(rows) });
+        parts.push({ kind, column, outFeatures: out, rankOffset, rank: rows.length, rowAdapter: Int32Array.from(rows), adapters: [...new Set(rows)] });
         rankOffset += rows.length;
       }
       column += out;
     });
     if (parts.length === 0 || !byName.has(`${group}.lora_a_t`)) {
       if (parts.length > 0 || byName.has(`${group}.lora_a_t`)) unsupportedRanks(group);
-      return { inFeatures, outFeatures, weightTransposed, bias, aTransposed: 0, totalRank: 0, parts: [] };
+      return { inFeatures, outFeatures, totalRank: 0, weights: place(`${group}.weight_t`, inFeatures * outFeatures), bias, parts: [] };
     }
     const totalRank = rankOffset;
     if (byName.get(`${group}.lora_a_t`)?.length !== inFeatures * totalRank * 4) unsupportedRanks(group);
-    const aTransposed = place(`${group}.lora_a_t`, inFeatures * totalRank);
+    // (in, Σ out + Σ R): row i is Wᵀ's row i, then Aᵀ_cat's
+    const width = outFeatures + totalRank;
+    const base = floats(`${group}.weight_t`, inFeatures * outFeatures);
+    const a = floats(`${group}.lora_a_t`, inFeatures * totalRank);
+    const weights = heap.alloc(inFeatures * width, group);
+    const memory = heap.f32;
+    for (let i = 0; i < inFeatures; i++) {
+      memory.set(base.subarray(i * outFeatures, (i + 1) * outFeatures), weights / 4 + i * width);
+      memory.set(a.subarray(i * totalRank, (i + 1) * totalRank), weights / 4 + i * width + outFeatures);
+    }
     const block = byName.has(`${group}.lora_b_t`) ? floats(`${group}.lora_b_t`, totalRank * outFeatures) : null; // (Σ R, Σ out)
     const placed = parts.map((part, index): LoraPart => {
       const count = part.rank * part.outFeatures;
@@ -134,7 +145,7 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
       }
       return { ...part, bTransposed: at };
     });
-    return { inFeatures, outFeatures, weightTransposed, bias, aTransposed, totalRank, parts: placed };
+    return { inFeatures, outFeatures, totalRank, weights, bias, parts: placed };
   };
 
   const embedding = place('model.embed_tokens.weight', V * H);
@@ -142,10 +153,10 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
   for (let layer = 0; layer < numLayers; layer++) {
     const [qkv, o, gateUp, down] = GROUPS.map((kinds) => fused(layer, kinds)) as [FusedLinear, FusedLinear, FusedLinear, FusedLinear];
     layers.push({
-      inputNorm: copy(`model.layers.${layer}.input_layernorm.weight`, H),
+      inputNorm: place(`model.layers.${layer}.input_layernorm.weight`, H),
       qkv,
       o,
-      postAttentionNorm: copy(`model.layers.${layer}.post_attention_layernorm.weight`, H),
+      postAttentionNorm: place(`model.layers.${layer}.post_attention_layernorm.weight`, H),
       gateUp,
       down,
     });
@@ -154,9 +165,9 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
   return {
     embedding,
     lmHead: arch.tieWordEmbeddings ? embedding : place('lm_head.weight', V * H),
-    finalNorm: copy('model.norm.weight', H),
-    ropeCos: copy('rotary.cos_cache', positions * (d / 2)),
-    ropeSin: copy('rotary.sin_cache', positions * (d / 2)),
+    finalNorm: place('model.norm.weight', H),
+    ropeCos: place('rotary.cos_cache', positions * (d / 2)),
+    ropeSin: place('rotary.sin_cache', positions * (d / 2)),
     layers,
   };
 }

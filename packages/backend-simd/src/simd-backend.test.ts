@@ -69,6 +69,31 @@ describe('kernels', () => {
     }
   });
 
+  it('matmulT (four tokens per kernel call, the rest one at a time) equals matvecT token by token, with strides', async () => {
+    const heap = await WasmHeap.create();
+    for (const [rows, cols, tokens] of [[5, 3, 4], [7, 13, 9], [16, 8, 5], [33, 21, 11]] as const) {
+      const xStride = rows + 3;
+      const yStride = cols + 2;
+      const w = heap.alloc(rows * cols, 'w');
+      const x = heap.alloc(tokens * xStride, 'x');
+      const y = heap.alloc(tokens * yStride, 'y');
+      const weights = values(rows * cols, rows + cols);
+      const input = values(tokens * xStride, tokens);
+      heap.f32.set(weights, w / 4);
+      heap.f32.set(input, x / 4);
+      heap.f32.fill(0.5, y / 4, y / 4 + tokens * yStride);
+      heap.matmulT(w, x, xStride, y, yStride, rows, cols, tokens);
+      for (let t = 0; t < tokens; t++) {
+        for (let c = 0; c < cols; c++) {
+          const terms = Array.from({ length: rows }, (_, r) => (weights[r * cols + c] as number) * (input[t * xStride + r] as number));
+          expectSum(heap.f32[y / 4 + t * yStride + c], 0.5 + terms.reduce((a, b) => a + b, 0), terms.reduce((a, b) => a + Math.abs(b), 0));
+        }
+        for (let c = cols; c < yStride && t < tokens - 1; c++) expect(heap.f32[y / 4 + t * yStride + c]).toBe(0.5); // the stride's gap untouched
+      }
+      for (const at of [w, x, y]) heap.release(at);
+    }
+  });
+
   it('softmax and silu(gate)·up agree with Math.exp to float32 precision', async () => {
     const heap = await WasmHeap.create();
     const n = 301;

@@ -1,12 +1,11 @@
-// A loaded pack on the simd backend: doStep validates the step (backend-core), then runs every
-// row's tokens one at a time through the decoder (a prefill is T decode steps: this backend is
-// built for decoding, where a runtime's per-operator overhead dominates a small model's step), and
-// returns the logits, the pooled hidden state and the next cache. Runs are synchronous inside one
+// A loaded pack on the simd backend: doStep validates the step (backend-core), runs the rows one
+// after another through the decoder (each row's tokens together), and returns the logits, the
+// pooled hidden state and the next cache. Runs are synchronous inside one
 // WebAssembly instance, so steps never interleave. Not loading (simd-backend.ts).
 
 import { stepHidden, validateStep } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
-import type { BackendSession, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
+import type { BackendSession, MixCoefficients, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
 import { DecoderStep } from './decoder-step.js';
 import type { ModelWeights } from './pack-weights.js';
 import { KvBlock, SIMD_BACKEND_ID, SimdKvCache } from './simd-kv-cache.js';
@@ -40,15 +39,14 @@ export class SimdSession implements BackendSession {
       const logits = new Float32Array(B * (wantAll ? T : 1) * V); // (B, 1 or T, V)
       const hidden = new Float32Array(B * T * H); // (B, T, H) final-norm states
       for (let row = 0; row < B; row++) {
-        const cache = block.row(row);
-        const mask = input.attentionMask ? input.attentionMask.subarray(row * total, (row + 1) * total) : null;
-        const mix = input.mix[row] as { a: ArrayLike<number>; b: ArrayLike<number> };
-        for (let t = 0; t < T; t++) {
-          const position = input.positionIds ? (input.positionIds[row * T + t] as number) : past + t;
-          const at = wantAll ? (row * T + t) * V : row * V;
-          const rowLogits = wantAll || t === T - 1 ? logits.subarray(at, at + V) : null;
-          this.decoder.run(input.inputIds[row * T + t] as number, position, past + t, cache, mask, mix, hidden.subarray((row * T + t) * H, (row * T + t + 1) * H), rowLogits);
-        }
+        const tokens = {
+          ids: input.inputIds.subarray(row * T, (row + 1) * T),
+          positions: input.positionIds ? input.positionIds.subarray(row * T, (row + 1) * T) : Int32Array.from({ length: T }, (_, t) => past + t),
+          firstSlot: past,
+          mask: input.attentionMask ? input.attentionMask.subarray(row * total, (row + 1) * total) : null,
+        };
+        const rowLogits = wantAll ? logits.subarray(row * T * V, (row + 1) * T * V) : logits.subarray(row * V, (row + 1) * V);
+        this.decoder.run(tokens, block.row(row), input.mix[row] as MixCoefficients, hidden.subarray(row * T * H, (row + 1) * T * H), rowLogits, wantAll ? 'all' : 'last');
       }
       const cache = new SimdKvCache(B, total, block, this);
       if (input.keepCache === false) cache.dispose();

@@ -15,8 +15,13 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   matvec(w: number, x: number, y: number, rows: number, cols: number, accumulate: number): void;
   matvecT(w: number, x: number, y: number, rows: number, cols: number): void;
+  matmulT4(w: number, x: number, xStride: number, y: number, yStride: number, rows: number, cols: number): void;
   softmax(s: number, n: number, scale: number): void;
   siluMul(gate: number, up: number, out: number, n: number): void;
+  rmsNorm(x: number, weight: number, out: number, n: number, eps: number): void;
+  addInto(x: number, y: number, n: number): void;
+  rope(at: number, heads: number, half: number, cos: number, sin: number): void;
+  attend(q: number, keys: number, values: number, out: number, heads: number, kvHeads: number, capacity: number, slots: number, d: number, scale: number, bias: number, scores: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;
@@ -117,6 +122,16 @@ export class WasmHeap {
     this.kernels.matvecT(w, x, y, rows, cols);
   }
 
+  /**
+   * Y (tokens, cols) += X (tokens, rows) · W (rows, cols): token t reads x + t·xStride floats and
+   * adds into y + t·yStride. Four tokens per kernel call, the rest one at a time; byte addresses.
+   */
+  matmulT(w: number, x: number, xStride: number, y: number, yStride: number, rows: number, cols: number, tokens: number): void {
+    let t = 0;
+    for (; t + 4 <= tokens; t += 4) this.kernels.matmulT4(w, x + t * xStride * 4, xStride, y + t * yStride * 4, yStride, rows, cols);
+    for (; t < tokens; t++) this.kernels.matvecT(w, x + t * xStride * 4, y + t * yStride * 4, rows, cols);
+  }
+
   /** s (n) ← softmax(s · scale), in place; byte address. */
   softmax(s: number, n: number, scale: number): void {
     this.kernels.softmax(s, n, scale);
@@ -125,5 +140,29 @@ export class WasmHeap {
   /** out (n) ← silu(gate) · up; byte addresses (out may be gate or up). */
   siluMul(gate: number, up: number, out: number, n: number): void {
     this.kernels.siluMul(gate, up, out, n);
+  }
+
+  /** out (n) ← RMSNorm(x) · weight; byte addresses. */
+  rmsNorm(x: number, weight: number, out: number, n: number, eps: number): void {
+    this.kernels.rmsNorm(x, weight, out, n, eps);
+  }
+
+  /** x (n) += y (n); byte addresses. */
+  addInto(x: number, y: number, n: number): void {
+    this.kernels.addInto(x, y, n);
+  }
+
+  /** rotate_half RoPE of `heads` consecutive heads (2·half floats each) at `at`, with one position's cos and sin rows (half each). */
+  rope(at: number, heads: number, half: number, cos: number, sin: number): void {
+    this.kernels.rope(at, heads, half, cos, sin);
+  }
+
+  /**
+   * One token's grouped-query attention: query heads at q (heads·d) against keys and values
+   * (kvHeads, capacity, d) over the first `slots` slots, scaled, plus `bias` (slots; 0 = none),
+   * softmax, into out (heads·d). `scores`: scratch of `slots` floats. Byte addresses.
+   */
+  attend(q: number, keys: number, values: number, out: number, heads: number, kvHeads: number, capacity: number, slots: number, d: number, scale: number, bias: number, scores: number): void {
+    this.kernels.attend(q, keys, values, out, heads, kvHeads, capacity, slots, d, scale, bias, scores);
   }
 }
