@@ -83,6 +83,17 @@ describe('lora-tle generate', () => {
     expect(await run('3')).toEqual(await run('3'));
   });
 
+  it('--backend simd generates the tokens node does (same pack, same mixture), and an unknown backend is a usage error', async () => {
+    const args = ['generate', '--pack', packDir, '--prompt', 'Question: what is 2 + 3?', '--mode', 'uniform', '--max-new-tokens', '8', '--json'];
+    const node = JSON.parse((await cliInProcess(...args)).stdout) as { tokenIds: number[] };
+    const simd = await cliInProcess(...args, '--backend', 'simd');
+    expect(simd.code).toBe(0);
+    expect((JSON.parse(simd.stdout) as { tokenIds: number[] }).tokenIds).toEqual(node.tokenIds);
+    const unknown = await cliInProcess(...args, '--backend', 'gpu');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/\[E_USAGE\] --backend: unknown backend "gpu"; use node or simd/);
+  });
+
   it('bad input gives one line on stderr and a non-zero exit', async () => {
     const cases: [string[], RegExp][] = [
       [['--prompt', 'hi', '--mode', 'adapter:poetry'], /\[E_UNKNOWN_ADAPTER\]/],
