@@ -3,9 +3,9 @@
 // Hugging Face LlamaForCausalLM as the pack's graph does: RMSNorm, rotate_half RoPE from the pack's
 // tables, grouped-query attention (scale d^-½, padding masked with an additive −1e9 as the graph's
 // attention_bias), SwiGLU, tied or separate LM head; adapters mixed at run time by the pack's
-// combination (docs/model-pack.md "Run-time adapter mixing"). Everything but the mixing
-// coefficients runs in WebAssembly, products four tokens at a time in a prefill; JavaScript only
-// sequences the calls. Not the batch and step bookkeeping (simd-session.ts).
+// combination (docs/model-pack.md "Run-time adapter mixing"). The arithmetic runs in WebAssembly,
+// products four tokens at a time in a prefill; JavaScript sequences the calls and applies the
+// mixing coefficients, biases and K/V copies. Not the batch and step bookkeeping (simd-session.ts).
 
 import type { Combination, LlamaArchitecture } from '@lora-tle/spec';
 import type { FusedLinear, LayerWeights, ModelWeights } from './pack-weights.js';

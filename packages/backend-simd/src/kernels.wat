@@ -1,13 +1,15 @@
-;; The backend's two hot loops as WebAssembly SIMD (f32x4), hand-written so a decode step pays no
-;; runtime's per-operator dispatch. Both read row-major float32 matrices from linear memory:
-;;   matvec  y (rows) = W (rows, cols) · x (cols), optionally added to y — the LM head and attention
-;;           scores (a head's cached keys times its query);
-;;   matvecT y (cols) += Wᵀ · x (rows) — every weight stored transposed (in, out) in the pack, and
-;;           attention's probability-weighted sum of cached values.
-;; Four rows per pass, so one load of x (matvec) or one load and store of y (matvecT) serves four
-;; rows; matmulT4 is matvecT for four tokens at once (a prefill), each load of W serving all four. Lengths need not be multiples of 4 (scalar tails). Also the two loops that need e^x,
-;; attention's softmax and the MLP's silu(gate)·up, four lanes at a time (WebAssembly has no exp:
-;; $exp4 below), in float32 as onnxruntime computes them. scripts/assemble-kernels.ts turns this file into src/kernels-wasm.ts.
+;; The backend's kernels in WebAssembly SIMD (f32x4), hand-written so a step pays no runtime's
+;; per-operator dispatch. The products read row-major float32 matrices from linear memory:
+;;   matvec   y (rows) = W (rows, cols) · x (cols), optionally added to y — the LM head and
+;;            attention scores (a head's cached keys times its query);
+;;   matvecT  y (cols) += Wᵀ · x (rows) — every weight is stored transposed (in, out) in the pack —
+;;            and attention's probability-weighted sum of cached values;
+;;   matmulT4 matvecT for four tokens at once (a prefill), each load of W serving all four.
+;; matvec and matvecT take four rows per pass, so one load of x or one load and store of y serves
+;; four rows; lengths need not be multiples of 4 (scalar tails). The rest of a layer: softmax and
+;; silu(gate)·up four lanes at a time with a float32 e^x ($exp4; WebAssembly has no exp), RMSNorm,
+;; RoPE, a residual add, and attend (one token's grouped-query attention, built on the above).
+;; scripts/assemble-kernels.ts turns this file into src/kernels-wasm.ts.
 (module
   (memory (export "memory") 1)
 

@@ -1,10 +1,11 @@
 // Places a model pack's weights in the kernels' memory, laid out as the graph stores them
 // (docs/model-pack.md): per layer, each group of linear modules that read one input (q/k/v, o,
 // gate/up, down) as one matrix (in, Σ out + Σ R) — the transposed base weights, then the stacked A
-// factors of the adapters that target the group — and one Bᵀ (R_m, out_m) per module (copied out of
-// the block-diagonal Bᵀ when the pack fused them). The rank-row → adapter map is rebuilt from pack.json (each adapter's
-// moduleRanks, else its rank on every layer's targetModules) and checked against the stored sizes.
-// Not the forward (decoder-step.ts).
+// factors of the adapters that target the group — and one Bᵀ (R_m, out_m) per module (copied out
+// of the block-diagonal Bᵀ when the pack fused them), plus the norm weights and RoPE tables. The
+// rank-row → adapter map is rebuilt from pack.json (each adapter's moduleRanks, else its rank on
+// every layer's targetModules) and checked against the stored sizes. Not the forward
+// (decoder-step.ts).
 
 import { LoraTleError, modulePath, moduleShape } from '@lora-tle/spec';
 import type { LlamaLinearModule, PackManifest } from '@lora-tle/spec';
@@ -95,7 +96,8 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
     const outFeatures = shapes.reduce((sum, [out]) => sum + out, 0);
     const bias = byName.has(`${group}.bias`) ? copy(`${group}.bias`, outFeatures) : null;
 
-    // every adapter at its rank on the kinds it targets, in pack order (adapter-stacking.ts)
+    // each adapter's rank rows on the modules it targets (moduleRanks, else `rank` on targetModules),
+    // in pack order, as adapter-stacking.ts stacks them
     const parts: Omit<LoraPart, 'bTransposed'>[] = [];
     let column = 0;
     let rankOffset = 0;

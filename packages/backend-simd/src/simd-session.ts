@@ -1,7 +1,7 @@
 // A loaded pack on the simd backend: doStep validates the step (backend-core), runs the rows one
 // after another through the decoder (each row's tokens together), and returns the logits, the
-// pooled hidden state and the next cache. Runs are synchronous inside one
-// WebAssembly instance, so steps never interleave. Not loading (simd-backend.ts).
+// pooled hidden state and the next cache. Runs are synchronous inside one WebAssembly instance, so
+// steps never interleave. Not loading (simd-backend.ts).
 
 import { stepHidden, validateStep } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
