@@ -16,13 +16,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModelPack } from '@lora-tle/graph';
 import { memoryByteSource, openSafetensors } from '@lora-tle/lora-store';
 import type { BackendSession, Combination, KvCache, StepOutput } from '@lora-tle/spec';
 import { preflightDevice } from './execution-providers.js';
 import { createNodeBackend } from './index.js';
 import { NodeKvCache } from './node-kv-cache.js';
-import { maxAbsDifference, mix, readTinyTleReferenceIndex, tempDirs, TINY_TLE_FIXTURE, TINY_TLE_REFERENCE_INDEX, type ReferenceRun } from './test-support.js';
+import { buildTinyTlePacks, maxAbsDifference, mix, readTinyTleReferenceIndex, tempDirs, TINY_TLE_FIXTURE, TINY_TLE_REFERENCE_INDEX, type ReferenceRun } from './test-support.js';
 
 const FIXTURE = TINY_TLE_FIXTURE;
 const INDEX = TINY_TLE_REFERENCE_INDEX;
@@ -123,14 +122,8 @@ const argmax = (values: Float32Array): number => values.indexOf(Math.max(...valu
 
 describe.skipIf(webgpuProblem !== null || !fixturePresent)('node backend on webgpu vs cpu and transformers + PEFT on fixtures/tiny-tle', () => {
   beforeAll(async () => {
-    for (const combination of ['cat', 'linear'] as const) {
-      const destination = dirs.make(combination);
-      await buildModelPack({
-        checkpointDir: FIXTURE,
-        adapters: index!.adapter_order.map((name) => ({ name, dir: join(FIXTURE, 'adapters', name) })),
-        destination,
-        combination,
-      });
+    const packs = await buildTinyTlePacks(dirs, index!, ['cat', 'linear'] as const);
+    for (const [combination, destination] of Object.entries(packs) as ['cat' | 'linear', string][]) {
       sessions.cpu[combination] = await createNodeBackend({ device: 'cpu', threads: 1 }).doLoad(destination);
       sessions.webgpu[combination] = await createNodeBackend({ device: 'webgpu', threads: 1 }).doLoad(destination);
     }

@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRandomAdapter, type AdapterSource, type RandomLlama, writeModelPack } from '@lora-tle/graph';
+import { buildModelPack, createRandomAdapter, createRandomLlama, type AdapterSource, type RandomLlama, writeModelPack } from '@lora-tle/graph';
 import { createReferenceCache, mixCoefficients, referenceForward, type ReferenceKvCache } from '@lora-tle/mixing';
-import type { Combination, LlamaArchitecture, MixCoefficients } from '@lora-tle/spec';
+import type { Backend, Combination, LlamaArchitecture, MixCoefficients } from '@lora-tle/spec';
 
 export interface TempDirs {
   make(name: string): string;
@@ -31,6 +31,14 @@ export function mix(weights: readonly number[], combination: Combination): MixCo
   return mixCoefficients(weights, combination);
 }
 
+/** The conformance suite's two packs over one random base: `mixed` (adapters qv and mlp) and `firstAdapterOnly` (qv). */
+export async function buildConformancePacks(dirs: TempDirs): Promise<{ mixed: string; firstAdapterOnly: string }> {
+  const model = createRandomLlama({}, 21);
+  const qv = createRandomAdapter(model.architecture, { name: 'qv', rank: 4, targets: ['q_proj', 'v_proj', 'o_proj'] }, 22);
+  const mlp = createRandomAdapter(model.architecture, { name: 'mlp', rank: 2, targets: ['gate_proj', 'down_proj'] }, 23);
+  return { mixed: await buildPack(dirs, 'mixed', model, [qv, mlp]), firstAdapterOnly: await buildPack(dirs, 'first', model, [qv]) };
+}
+
 /** A reference-forward runner for one sequence. */
 export function referenceSequence(model: RandomLlama, adapters: readonly AdapterSource[], combination: Combination) {
   const reference = { architecture: model.architecture, weights: model.weights, adapters, combination };
@@ -40,6 +48,42 @@ export function referenceSequence(model: RandomLlama, adapters: readonly Adapter
       return referenceForward(reference, tokens, coefficients, cache);
     },
   };
+}
+
+/**
+ * Runs `prompt` (logits 'all', pooled hidden state) and then `steps` decode steps with KV reuse on a
+ * pack of `model` built into `dirs`, a new mixture every step (REFERENCE_STEP_WEIGHTS, cycled), and
+ * the same through the reference forward. Returns max |Δ| of the prefill's logits, of its hidden
+ * state, then of every decode step's logits; checks the cache length as it goes.
+ */
+export async function compareWithReference(
+  backend: Backend,
+  dirs: TempDirs,
+  run: { model: RandomLlama; adapters: AdapterSource[]; combination: Combination; packName: string; prompt?: readonly number[]; steps?: number; fusedBMaxZeros?: number },
+): Promise<number[]> {
+  const { model, adapters, combination, prompt = REFERENCE_PROMPT, steps = REFERENCE_STEP_WEIGHTS.length - 1 } = run;
+  const session = await backend.doLoad(await buildPack(dirs, run.packName, model, adapters, combination, run.fusedBMaxZeros));
+  const reference = referenceSequence(model, adapters, combination);
+  const weightsAt = (step: number): number[] => (REFERENCE_STEP_WEIGHTS[step % REFERENCE_STEP_WEIGHTS.length] as number[]).slice(0, adapters.length);
+  let coefficients = mix(weightsAt(0), combination);
+  let output = await session.doStep({ inputIds: Int32Array.from(prompt), batchSize: 1, sequenceLength: prompt.length, mix: [coefficients], cache: null, logits: 'all', hidden: true });
+  let expected = reference.step(prompt, coefficients);
+  const H = model.architecture.hiddenSize;
+  const meanHidden = new Float32Array(H).map((_, j) => prompt.reduce((sum, _token, t) => sum + (expected.hidden[t * H + j] as number), 0) / prompt.length);
+  const differences = [maxAbsDifference(output.logits, expected.logits), maxAbsDifference(output.hidden!, meanHidden)];
+  let cache = output.cache;
+  for (let step = 1; step <= steps; step++) {
+    const token = (step * 7) % model.architecture.vocabSize;
+    coefficients = mix(weightsAt(step), combination);
+    output = await session.doStep({ inputIds: Int32Array.of(token), batchSize: 1, sequenceLength: 1, mix: [coefficients], cache });
+    expected = reference.step([token], coefficients);
+    differences.push(maxAbsDifference(output.logits, expected.logits));
+    if (output.cache.length !== prompt.length + step) throw new Error(`cache length ${output.cache.length} after step ${step}, expected ${prompt.length + step}`);
+    cache = output.cache;
+  }
+  cache.dispose();
+  await session.dispose();
+  return differences;
 }
 
 export function maxAbsDifference(left: ArrayLike<number>, right: ArrayLike<number>): number {
@@ -118,6 +162,22 @@ export interface ReferenceIndex {
   vocab_size: number;
   prompts: { task: string; prompt_ids: number[] }[];
   runs: ReferenceRun[];
+}
+
+/** Packs of the tiny-tle fixture with its adapters in reference order, one per combination, built into `dirs` (named by combination). */
+export async function buildTinyTlePacks<C extends Combination>(dirs: TempDirs, index: ReferenceIndex, combinations: readonly C[]): Promise<Record<C, string>> {
+  const packs = {} as Record<C, string>;
+  for (const combination of combinations) {
+    const destination = dirs.make(combination);
+    await buildModelPack({
+      checkpointDir: TINY_TLE_FIXTURE,
+      adapters: index.adapter_order.map((name) => ({ name, dir: join(TINY_TLE_FIXTURE, 'adapters', name) })),
+      destination,
+      combination,
+    });
+    packs[combination] = destination;
+  }
+  return packs;
 }
 
 /** The fixture's reference index, or null when the fixture (model or references) is not there. */

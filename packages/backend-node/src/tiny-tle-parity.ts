@@ -6,10 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModelPack } from '@lora-tle/graph';
 import { openSafetensors, memoryByteSource } from '@lora-tle/lora-store';
 import type { BackendSession, Combination } from '@lora-tle/spec';
-import { maxAbsDifference, mix, readTinyTleReferenceIndex, tempDirs, TINY_TLE_FIXTURE, TINY_TLE_REFERENCE_INDEX } from './test-support.js';
+import { buildTinyTlePacks, maxAbsDifference, mix, readTinyTleReferenceIndex, tempDirs, TINY_TLE_FIXTURE, TINY_TLE_REFERENCE_INDEX } from './test-support.js';
 
 /**
  * Parity with transformers + PEFT on fixtures/tiny-tle for one backend (`load` opens a pack
@@ -28,16 +27,8 @@ export function describeTinyTleParity(backendName: string, load: (packDir: strin
 
   describe.skipIf(!present)(`${backendName} backend vs transformers + PEFT on fixtures/tiny-tle`, () => {
     beforeAll(async () => {
-      for (const combination of ['cat', 'linear'] as const) {
-        const destination = dirs.make(combination);
-        await buildModelPack({
-          checkpointDir: FIXTURE,
-          adapters: index!.adapter_order.map((name) => ({ name, dir: join(FIXTURE, 'adapters', name) })),
-          destination,
-          combination,
-        });
-        sessions[combination] = await load(destination);
-      }
+      const packs = await buildTinyTlePacks(dirs, index!, ['cat', 'linear'] as const);
+      for (const [combination, packDir] of Object.entries(packs) as [Combination, string][]) sessions[combination] = await load(packDir);
     });
     afterAll(async () => {
       for (const session of Object.values(sessions)) await session.dispose();

@@ -4,21 +4,16 @@
 
 import { afterAll, describe, it } from 'vitest';
 import { describeBackendConformance, type ConformancePacks } from '@lora-tle/backend-web/conformance';
-import { createRandomAdapter, createRandomLlama } from '@lora-tle/graph';
-import { buildPack, mix, tempDirs } from '../../backend-node/src/test-support.js';
+import { buildConformancePacks, mix, tempDirs } from '../../backend-node/src/test-support.js';
 import { createSimdBackend } from './index.js';
 
 const dirs = tempDirs('simd-conformance');
 afterAll(() => dirs.cleanup());
 
 let packs: Promise<ConformancePacks> | null = null;
+/** Built once, on first use. */
 function conformancePacks(): Promise<ConformancePacks> {
-  packs ??= (async () => {
-    const model = createRandomLlama({}, 21);
-    const qv = createRandomAdapter(model.architecture, { name: 'qv', rank: 4, targets: ['q_proj', 'v_proj', 'o_proj'] }, 22);
-    const mlp = createRandomAdapter(model.architecture, { name: 'mlp', rank: 2, targets: ['gate_proj', 'down_proj'] }, 23);
-    return { mixed: await buildPack(dirs, 'mixed', model, [qv, mlp]), firstAdapterOnly: await buildPack(dirs, 'first', model, [qv]) };
-  })();
+  packs ??= buildConformancePacks(dirs);
   return packs;
 }
 
