@@ -1,3 +1,3 @@
 import { libraryConfig } from '../../tsup.library.js';
 
-export default libraryConfig();
+export default libraryConfig(['src/index.ts', 'src/web.ts']);

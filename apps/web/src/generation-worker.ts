@@ -1,12 +1,14 @@
-// The generation worker: owns the model pack session (@lora-tle/backend-web), the tokenizer, the
+// The generation worker: owns the model pack session (@lora-tle/backend-web on onnxruntime-web, or
+// with ?device=simd @lora-tle/backend-simd's own kernels on the same downloaded files), the tokenizer, the
 // router (the hashing embedder restored with the store's fit + the store's profiles, `paper` strategy) and the engine, so that the
 // page's main thread only renders and never freezes while the model runs. Speaks protocol.ts.
 // Not UI code: no DOM here.
 
-import { createWebBackend } from '@lora-tle/backend-web';
+import { openSimdSession } from '@lora-tle/backend-simd/web';
+import { createWebBackend, downloadPack, WEB_CACHE_NAME } from '@lora-tle/backend-web';
 import { contextRouterFrom, createEngine, engineTokenizerFrom, type Engine } from '@lora-tle/engine';
 import { createRouter, restoreHashingEmbedder } from '@lora-tle/router';
-import { isLoraTleError, LoraTleError } from '@lora-tle/spec';
+import { isLoraTleError, LoraTleError, type BackendSession, type ProgressListener } from '@lora-tle/spec';
 import { loadTokenizer } from '@lora-tle/tokenizer';
 import type { SamplePrompt } from './asset-index.js';
 import { openAssets } from './cached-fetch.js';
@@ -19,19 +21,26 @@ const describe = (error: unknown): string => (isLoraTleError(error) ? error.toLi
 let engine: Engine | null = null;
 const running = new Map<number, AbortController>();
 
+/** The pack's files, from the Cache API as backend-web keeps them (downloaded when missing), on the simd backend. */
+async function openSimdPack(packUrl: string, onProgress: ProgressListener): Promise<BackendSession> {
+  const cache = typeof caches === 'undefined' ? null : await caches.open(WEB_CACHE_NAME).catch(() => null);
+  const files = await downloadPack(packUrl, { fetch: globalThis.fetch.bind(globalThis), cache, onProgress });
+  return openSimdSession(files, { onProgress });
+}
+
 async function load({ assetsUrl, device }: LoadRequest): Promise<void> {
   const startedAt = performance.now();
   const assets = await openAssets(assetsUrl);
   const filesFromCache: string[] = [];
   const filesDownloaded: string[] = [];
-  const session = await createWebBackend({ device }).doLoad(new URL('pack/', assetsUrl).href, {
-    onProgress: (progress) => {
-      const [verb, file] = progress.phase.split(' ', 2);
-      if (verb === 'cached' && file && !filesFromCache.includes(file)) filesFromCache.push(file);
-      if (verb === 'download' && file && !filesDownloaded.includes(file)) filesDownloaded.push(file);
-      post({ type: 'progress', ...progress });
-    },
-  });
+  const onProgress: ProgressListener = (progress) => {
+    const [verb, file] = progress.phase.split(' ', 2);
+    if (verb === 'cached' && file && !filesFromCache.includes(file)) filesFromCache.push(file);
+    if (verb === 'download' && file && !filesDownloaded.includes(file)) filesDownloaded.push(file);
+    post({ type: 'progress', ...progress });
+  };
+  const packUrl = new URL('pack/', assetsUrl).href;
+  const session = device === 'simd' ? await openSimdPack(packUrl, onProgress) : await createWebBackend({ device }).doLoad(packUrl, { onProgress });
   const pack = session.pack;
   if (pack.files.tokenizer === null) throw new LoraTleError('E_PACK_INVALID', 'the model pack has no tokenizer; rerun apps/web/scripts/prepare-assets.ts');
   post({ type: 'progress', phase: 'tokenizer and profiles', done: 0, total: 1 });

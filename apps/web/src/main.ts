@@ -243,5 +243,5 @@ const device = params.get('device');
 send({
   type: 'load',
   assetsUrl: new URL(params.get('assets') ?? './tiny-tle/', location.href).href,
-  device: device === 'wasm' || device === 'webgpu' ? device : 'auto',
+  device: device === 'wasm' || device === 'webgpu' || device === 'simd' ? device : 'auto',
 });

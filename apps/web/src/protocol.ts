@@ -6,7 +6,7 @@ import type { SamplePrompt } from './asset-index.js';
 export interface LoadRequest {
   type: 'load';
   assetsUrl: string; // absolute URL of the asset directory, ending in '/'
-  device: 'auto' | 'wasm' | 'webgpu';
+  device: 'auto' | 'wasm' | 'webgpu' | 'simd'; // simd: @lora-tle/backend-simd's kernels instead of onnxruntime-web
 }
 
 export interface GenerateMessage {
@@ -36,7 +36,7 @@ export interface ProgressMessage {
 
 export interface ReadyMessage {
   type: 'ready';
-  device: string; // wasm | webgpu
+  device: string; // wasm | webgpu | cpu (WebAssembly SIMD)
   adapters: string[];
   samples: SamplePrompt[];
   fixture: string;

@@ -12,6 +12,8 @@
 //  - browser wasm tokens/s next to Node CPU tokens/s, same prompt and settings, measured in this
 //    run (printed and written to test-results/speed.json);
 //  - the webgpu provider (SwiftShader Vulkan) gives the same tokens;
+//  - ?device=simd (@lora-tle/backend-simd's kernels on the same cached pack files) gives the same
+//    tokens and mixtures, and its tokens/s next to onnxruntime-web's wasm (test-results/speed-simd.json);
 //  - with the server gone, the page starts from its service worker and the Cache API and generates.
 // Skipped when chromium is not installed (tools/ci/install-system-deps.sh installs it).
 
@@ -269,6 +271,41 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     expect(browserWasm.tokensPerSecond).toBeGreaterThan(0);
     expect(nodeCpu.tokensPerSecond).toBeGreaterThan(0);
   }, 120_000);
+
+  it('runs on the simd backend (?device=simd) with the same greedy tokens and mixtures as Node, and measures it next to wasm', async () => {
+    const simdPage = await context.newPage(); // same context: the pack comes from the Cache API
+    const simdErrors: string[] = [];
+    simdPage.on('pageerror', (error) => simdErrors.push(error.message));
+    try {
+      await simdPage.goto(`${server.url}index.html?device=simd`);
+      const state = await waitReady(simdPage);
+      expect(state.device).toBe('cpu (WebAssembly SIMD)');
+      for (const [index, sample] of state.samples.entries()) expectSameRun(await generateOnPage(simdPage, index, 'token'), nodeRuns[index]!, `simd ${sample.task}`);
+      // speed: the sample with the longest answer, simd and onnxruntime-web's wasm pages alternating
+      const sampleIndex = nodeRuns.reduce((best, run, index) => (run.tokenIds.length > nodeRuns[best]!.tokenIds.length ? index : best), 0);
+      const rounds: { simd: number; wasm: number }[] = [];
+      for (let round = 0; round < SPEED_ROUNDS; round++) {
+        await simdPage.bringToFront(); // a page in the background gets throttled
+        const simd = (await generateOnPage(simdPage, sampleIndex, 'token')).done!;
+        await page.bringToFront();
+        const wasm = (await generateOnPage(page, sampleIndex, 'token')).done!;
+        expect(simd.tokenIds).toEqual(wasm.tokenIds);
+        rounds.push({ simd: simd.tokensPerSecond, wasm: wasm.tokensPerSecond });
+      }
+      const simdTokensPerSecond = median(rounds.map((round) => round.simd));
+      const wasmTokensPerSecond = median(rounds.map((round) => round.wasm));
+      const speed = { prompt: state.samples[sampleIndex]!.task, mode: 'token', maxNewTokens: MAX_NEW_TOKENS, simdTokensPerSecond, wasmTokensPerSecond, simdOverWasm: simdTokensPerSecond / wasmTokensPerSecond, rounds };
+      writeFileSync(join(RESULTS_DIR, 'speed-simd.json'), `${JSON.stringify(speed, null, 2)}\n`);
+      console.log(
+        `[apps/web] ${speed.prompt} prompt, token routing, median of ${SPEED_ROUNDS}: browser simd ${simdTokensPerSecond.toFixed(1)} tokens/s, ` +
+          `browser wasm (onnxruntime-web) ${wasmTokensPerSecond.toFixed(1)} tokens/s; simd/wasm ${speed.simdOverWasm.toFixed(2)}`,
+      );
+      expect(simdErrors).toEqual([]);
+    } finally {
+      await simdPage.close();
+      await page.bringToFront();
+    }
+  }, 180_000);
 
   it('reloads from the Cache API: no request for the model, weights, tokenizer or profiles', async () => {
     const before = server.requests.length;

@@ -13,3 +13,4 @@ export { BackendKvCache, presentTensors, type DisposableTensor } from './kv-cach
 export { KvBuffers, kvBufferFeeds, kvCapacityFor, MIN_KV_CAPACITY, writeAppended } from './kv-buffers.js';
 export { finishKvStep, startKvStep, type KvStep, type KvStepResult } from './kv-step.js';
 export { checkAdapterFactors, factorFeedArrays, NAIVE_ADAPTER_NAME, naiveGraphPack } from './naive-graph.js';
+export { listExternalData, type ExternalDataReference } from './external-data-index.js';

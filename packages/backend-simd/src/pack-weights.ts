@@ -9,7 +9,7 @@
 
 import { LoraTleError, modulePath, moduleShape } from '@lora-tle/spec';
 import type { LlamaLinearModule, PackManifest } from '@lora-tle/spec';
-import type { ExternalDataReference } from '@lora-tle/backend-core/node';
+import type { ExternalDataReference } from '@lora-tle/backend-core';
 import type { WasmHeap } from './wasm-heap.js';
 
 /** One module of a group that adapters target. */
@@ -76,6 +76,9 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
     if (!bytes) {
       bytes = readFile(reference.location);
       files.set(reference.location, bytes);
+    }
+    if (reference.offset + length > bytes.length) {
+      throw new LoraTleError('E_PACK_EXTERNAL_DATA', `model pack: ${reference.location} is ${bytes.length} bytes but tensor ${name} needs bytes ${reference.offset}..${reference.offset + length} (truncated or wrong file); rebuild the pack with \`lora-tle build\``);
     }
     const start = bytes.byteOffset + reference.offset;
     if (start % 4 === 0) return new Float32Array(bytes.buffer, start, count);

@@ -1,17 +1,15 @@
-// createSimdBackend: the spec Backend on the kernels in kernels.wat. doLoad checks the pack
-// directory as every backend does (readPack from @lora-tle/backend-core/node), then copies its
-// weights into a fresh WebAssembly memory. No runtime dependency; Node only for now (it reads the
-// pack from disk). Not the step (simd-session.ts).
+// createSimdBackend: the spec Backend on the kernels in kernels.wat, for Node. doLoad checks the
+// pack directory as every backend does (readPack from @lora-tle/backend-core/node), reads model.onnx
+// and its weight files, and opens a session on them (open-session.ts). Not the step
+// (simd-session.ts); in a browser, `@lora-tle/backend-simd/web` opens a session on downloaded bytes.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listExternalData, readPack } from '@lora-tle/backend-core/node';
 import { LoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec';
-import { placeWeights } from './pack-weights.js';
+import { openSimdSession } from './open-session.js';
 import { SIMD_BACKEND_ID } from './simd-kv-cache.js';
-import { SimdSession } from './simd-session.js';
-import { WasmHeap } from './wasm-heap.js';
 
 export function createSimdBackend(): Backend {
   return {
@@ -20,15 +18,12 @@ export function createSimdBackend(): Backend {
       if (options.graph === 'naive') {
         throw new LoraTleError('E_INVALID_ARGUMENT', "the simd backend runs the mixing graph only; load the naive graph (the paper's loop) with the node backend");
       }
-      options.signal?.throwIfAborted();
+      if (options.signal?.aborted) throw new LoraTleError('E_ABORTED', 'loading was cancelled');
       const { manifest, modelPath } = readPack(location);
-      const references = listExternalData(readFileSync(modelPath));
-      const heap = await WasmHeap.create();
-      options.onProgress?.({ phase: 'weights', done: 0, total: 1 });
-      const weights = placeWeights(heap, manifest, references, (file) => readFileSync(join(location, file)));
-      options.onProgress?.({ phase: 'weights', done: 1, total: 1 });
-      options.signal?.throwIfAborted();
-      return new SimdSession(manifest, heap, weights);
+      const model = readFileSync(modelPath);
+      const locations = [...new Set(listExternalData(model).map((reference) => reference.location))];
+      const externalData = locations.map((path) => ({ path, data: readFileSync(join(location, path)) }));
+      return openSimdSession({ manifest, model, externalData }, { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     },
   };
 }
