@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandomAdapter, createRandomLlama } from '@lora-tle/graph';
 import { isLoraTleError, type Backend } from '@lora-tle/spec';
 import { buildPack, mix, tempDirs } from '../../backend-node/src/test-support.js';
-import { createSimdBackend } from './index.js';
+import { createSimdBackend, openSimdSession } from './index.js';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 import { assembleKernels } from './test-support.js';
 import { WasmHeap } from './wasm-heap.js';
@@ -160,6 +160,20 @@ describe('loading and stepping', () => {
     manifest.adapters[0].rank = 3;
     writeFileSync(join(copy, 'pack.json'), JSON.stringify(manifest));
     expect(await codeOf(backend.doLoad(copy))).toBe('E_BACKEND_UNSUPPORTED');
+  });
+
+  it('opens a session on a pack\'s bytes, and refuses a missing or short weight file and a model that is not ONNX', async () => {
+    const manifest = JSON.parse(readFileSync(join(packDir, 'pack.json'), 'utf8'));
+    const model = readFileSync(join(packDir, 'model.onnx'));
+    const file = (path: string) => ({ path, data: readFileSync(join(packDir, path)) });
+    const files = { manifest, model, externalData: [file('base.weights'), file('adapters.weights')] };
+    const session = await openSimdSession(files);
+    const fromDirectory = await backend.doLoad(packDir);
+    const step = { inputIds: Int32Array.of(1, 2, 3), batchSize: 1, sequenceLength: 3, mix: [mix([0.5], 'cat')], cache: null };
+    expect(Array.from((await session.doStep(step)).logits)).toEqual(Array.from((await fromDirectory.doStep(step)).logits));
+    expect(await codeOf(openSimdSession({ ...files, externalData: [file('base.weights')] }))).toBe('E_PACK_EXTERNAL_DATA');
+    expect(await codeOf(openSimdSession({ ...files, externalData: [{ path: 'base.weights', data: file('base.weights').data.subarray(0, 4096) }, file('adapters.weights')] }))).toBe('E_PACK_EXTERNAL_DATA');
+    expect(await codeOf(openSimdSession({ ...files, model: new Uint8Array([0xff, 0xff, 0xff]) }))).toBe('E_PACK_INVALID');
   });
 
   it('refuses naive-graph factors, a consumed cache and a disposed session', async () => {
