@@ -1,12 +1,12 @@
-// A loaded pack on the simd backend: doStep validates the step (backend-core), runs the rows one
-// after another through the decoder (each row's tokens together), and returns the logits, the
-// pooled hidden state and the next cache. Runs are synchronous inside one WebAssembly instance, so
+// A loaded pack on the simd backend: doStep validates the step (backend-core), runs the tokens of
+// all its rows through the decoder together, and returns the logits, the pooled hidden state and
+// the next cache. Runs are synchronous inside one WebAssembly instance, so
 // steps never interleave. Not loading (simd-backend.ts).
 
 import { stepHidden, validateStep } from '@lora-tle/backend-core';
 import { LoraTleError } from '@lora-tle/spec';
 import type { BackendSession, MixCoefficients, PackManifest, StepInput, StepOutput } from '@lora-tle/spec';
-import { DecoderStep } from './decoder-step.js';
+import { DecoderStep, type StepRow, type StepToken } from './decoder-step.js';
 import type { ModelWeights } from './pack-weights.js';
 import { KvBlock, SIMD_BACKEND_ID, SimdKvCache } from './simd-kv-cache.js';
 import type { WasmHeap } from './wasm-heap.js';
@@ -36,18 +36,24 @@ export class SimdSession implements BackendSession {
     try {
       block = block.reserve(total, past);
       const wantAll = input.logits === 'all';
-      const logits = new Float32Array(B * (wantAll ? T : 1) * V); // (B, 1 or T, V)
-      const hidden = new Float32Array(B * T * H); // (B, T, H) final-norm states
+      // every row's tokens in one pass: products run over all of them (B rows of one token each, or a prompt, four at a time)
+      const rows: StepRow[] = [];
+      const tokens: StepToken[] = [];
+      const logitsOf: number[] = [];
       for (let row = 0; row < B; row++) {
-        const tokens = {
-          ids: input.inputIds.subarray(row * T, (row + 1) * T),
-          positions: input.positionIds ? input.positionIds.subarray(row * T, (row + 1) * T) : Int32Array.from({ length: T }, (_, t) => past + t),
-          firstSlot: past,
+        rows.push({
+          cache: block.row(row),
           mask: input.attentionMask ? input.attentionMask.subarray(row * total, (row + 1) * total) : null,
-        };
-        const rowLogits = wantAll ? logits.subarray(row * T * V, (row + 1) * T * V) : logits.subarray(row * V, (row + 1) * V);
-        this.decoder.run(tokens, block.row(row), input.mix[row] as MixCoefficients, hidden.subarray(row * T * H, (row + 1) * T * H), rowLogits, wantAll ? 'all' : 'last');
+          mix: input.mix[row] as MixCoefficients,
+        });
+        for (let t = 0; t < T; t++) {
+          if (wantAll || t === T - 1) logitsOf.push(tokens.length);
+          tokens.push({ id: input.inputIds[row * T + t] as number, position: input.positionIds ? (input.positionIds[row * T + t] as number) : past + t, slot: past + t, row });
+        }
       }
+      const logits = new Float32Array(logitsOf.length * V); // (B, 1 or T, V)
+      const hidden = new Float32Array(B * T * H); // (B, T, H) final-norm states
+      this.decoder.run(tokens, rows, hidden, logits, logitsOf);
       const cache = new SimdKvCache(B, total, block, this);
       if (input.keepCache === false) cache.dispose();
       const output: StepOutput = { logits, logitsPositions: wantAll ? T : 1, cache };
