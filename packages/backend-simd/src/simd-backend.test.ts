@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandomAdapter, createRandomLlama } from '@lora-tle/graph';
 import { isLoraTleError, type Backend } from '@lora-tle/spec';
-import { buildPack, mix, tempDirs } from '../../backend-node/src/test-support.js';
+import { buildPack, maxAbsDifference, mix, tempDirs } from '../../backend-node/src/test-support.js';
 import { createSimdBackend, openSimdSession } from './index.js';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 import { assembleKernels } from './test-support.js';
@@ -174,6 +174,33 @@ describe('loading and stepping', () => {
     expect(await codeOf(openSimdSession({ ...files, externalData: [file('base.weights')] }))).toBe('E_PACK_EXTERNAL_DATA');
     expect(await codeOf(openSimdSession({ ...files, externalData: [{ path: 'base.weights', data: file('base.weights').data.subarray(0, 4096) }, file('adapters.weights')] }))).toBe('E_PACK_EXTERNAL_DATA');
     expect(await codeOf(openSimdSession({ ...files, model: new Uint8Array([0xff, 0xff, 0xff]) }))).toBe('E_PACK_INVALID');
+  });
+
+  it('runs a left-padded batch with a mixture per row as each row alone, prefill and decode', async () => {
+    const session = await backend.doLoad(packDir);
+    const prompts = [[5, 6, 7, 8, 9], [11, 12, 13]];
+    const mixes = [mix([0.9], 'cat'), mix([-0.4], 'cat')];
+    const width = 5;
+    const ids = Int32Array.from(prompts.flatMap((prompt) => [...new Array<number>(width - prompt.length).fill(0), ...prompt]));
+    const positions = Int32Array.from(prompts.flatMap((prompt) => [...new Array<number>(width - prompt.length).fill(0), ...prompt.map((_, i) => i)]));
+    let mask = Uint8Array.from(prompts.flatMap((prompt) => [...new Array<number>(width - prompt.length).fill(0), ...new Array<number>(prompt.length).fill(1)]));
+    let batch = await session.doStep({ inputIds: ids, positionIds: positions, attentionMask: mask, batchSize: 2, sequenceLength: width, mix: mixes, cache: null });
+    const alone = await Promise.all(prompts.map((prompt, row) => session.doStep({ inputIds: Int32Array.from(prompt), batchSize: 1, sequenceLength: prompt.length, mix: [mixes[row]!], cache: null })));
+    const V = session.pack.architecture.vocabSize;
+    const rowLogits = (logits: Float32Array, row: number) => logits.subarray(row * V, (row + 1) * V);
+    let worst = Math.max(...alone.map((output, row) => maxAbsDifference(rowLogits(batch.logits, row), output.logits)));
+    let caches = alone.map((output) => output.cache);
+    for (let step = 1; step <= 4; step++) {
+      const next = [step + 20, step + 30];
+      mask = Uint8Array.from([0, 1].flatMap((row) => [...mask.subarray(row * (width + step - 1), (row + 1) * (width + step - 1)), 1]));
+      const stepPositions = Int32Array.from(prompts.map((prompt) => prompt.length + step - 1));
+      batch = await session.doStep({ inputIds: Int32Array.from(next), positionIds: stepPositions, attentionMask: mask, batchSize: 2, sequenceLength: 1, mix: mixes, cache: batch.cache });
+      const outputs = await Promise.all([0, 1].map((row) => session.doStep({ inputIds: Int32Array.of(next[row]!), batchSize: 1, sequenceLength: 1, mix: [mixes[row]!], cache: caches[row]! })));
+      worst = Math.max(worst, ...outputs.map((output, row) => maxAbsDifference(rowLogits(batch.logits, row), output.logits)));
+      caches = outputs.map((output) => output.cache);
+    }
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    await session.dispose();
   });
 
   it('refuses naive-graph factors, a consumed cache and a disposed session', async () => {
