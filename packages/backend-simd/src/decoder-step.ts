@@ -43,10 +43,10 @@ export interface StepToken {
 /** Scratch in the heap (byte addresses), sized for `tokens` tokens at a time; rows of fixed widths. */
 interface Scratch {
   tokens: number;
-  residual: number; // (T, H) the residual stream
-  input: number; // (T, inputWidth) what a linear reads
-  output: number; // (T, outputWidth) what a linear writes: y (Σ out), then z (Σ R)
-  attention: number; // (T, n_heads·d)
+  residual: number; // (N, H) the residual stream
+  input: number; // (N, inputWidth) what a linear reads
+  output: number; // (N, outputWidth) what a linear writes: y (Σ out), then z (Σ R)
+  attention: number; // (N, n_heads·d)
 }
 
 export class DecoderStep {
