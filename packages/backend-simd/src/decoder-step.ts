@@ -93,7 +93,8 @@ export class DecoderStep {
     for (let t = 0; t < N; t++) heap.rmsNorm(residual + t * H * 4, this.weights.finalNorm, input + t * this.inputWidth * 4, H, rmsNormEps);
     for (let t = 0; t < N; t++) hidden.set(f32.subarray(input / 4 + t * this.inputWidth, input / 4 + t * this.inputWidth + H), t * H);
     logitsOf.forEach((t, k) => {
-      heap.matvec(this.weights.lmHead, input + t * this.inputWidth * 4, this.logitsAt, V, H, false); // (V, H) · (H)
+      f32.fill(0, this.logitsAt / 4, this.logitsAt / 4 + V);
+      heap.matmulT(this.weights.lmHeadTransposed, input + t * this.inputWidth * 4, H, this.logitsAt, V, H, V, 1); // (H)ᵀ · (H, V)
       logits.set(f32.subarray(this.logitsAt / 4, this.logitsAt / 4 + V), k * V);
     });
   }

@@ -49,7 +49,7 @@ export interface LayerWeights {
 
 export interface ModelWeights {
   embedding: number; // address of (V, H)
-  lmHead: number; // address of (V, H): the embedding when tied
+  lmHeadTransposed: number; // address of (H, V): the LM head (the embedding when tied) transposed, for matmulT
   finalNorm: number; // address of (H)
   ropeCos: number; // address of (max positions, d/2)
   ropeSin: number;
@@ -169,12 +169,20 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
   const positions = arch.maxPositionEmbeddings;
   return {
     embedding,
-    lmHead: arch.tieWordEmbeddings ? embedding : place('lm_head.weight', V * H),
+    lmHeadTransposed: transposedCopy(heap, arch.tieWordEmbeddings ? heap.f32.slice(embedding / 4, embedding / 4 + V * H) : floats('lm_head.weight', V * H), V, H, 'lm_head.weight'),
     finalNorm: place('model.norm.weight', H),
     ropeCos: place('rotary.cos_cache', positions * (d / 2)),
     ropeSin: place('rotary.sin_cache', positions * (d / 2)),
     layers,
   };
+}
+
+/** A copy of `values` (rows, cols) transposed to (cols, rows) in the heap; returns its address. */
+function transposedCopy(heap: WasmHeap, values: Float32Array, rows: number, cols: number, what: string): number {
+  const at = heap.alloc(rows * cols, what);
+  const memory = heap.f32;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) memory[at / 4 + c * rows + r] = values[r * cols + c] as number;
+  return at;
 }
 
 function unsupportedRanks(group: string): never {
