@@ -23,7 +23,8 @@ export function benchJson(report: BenchReport): string {
   const maybe = (value: number | null) => (value === null ? null : round(value, 4));
   const roundMedian = { routedOverBase: maybe(report.roundMedian.routedOverBase), routedOverBaseCpu: maybe(report.roundMedian.routedOverBaseCpu) };
   const naiveForward = report.naiveForward ?? null;
-  const json = JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios, spread, roundMedian, naiveForward }, null, 2);
+  const naiveDevice = report.naiveDevice ?? null;
+  const json = JSON.stringify({ tokens: report.tokens, rounds: report.rounds, device: report.device, runs: report.runs.map(runJson), ratios, spread, roundMedian, naiveForward, naiveDevice }, null, 2);
   if (!report.roundsDetail) return `${json}\n`;
   // every measured run, one line per round in the order the round ran them: [mode, tokens/s, model ms/token, CPU ms/token]
   const rows = report.roundsDetail.map((runs) => `    ${JSON.stringify(runs.map((run) => [run.mode, round(run.tokensPerSecond, 2), round(run.msPerToken.model, 4), round(run.cpuMsPerToken, 4)]))}`);
@@ -60,7 +61,8 @@ export function benchTable(report: BenchReport, markdown = false): string {
       ? []
       : [
           `token-level ÷ naive paper loop: ${report.ratios.routedOverNaive.toFixed(1)}× (tokens/s), ${report.ratios.routedOverNaiveCpu?.toFixed(1) ?? '—'}× (CPU time per token); ` +
-            (report.naiveForward === 'merged' ? "naive's forward: the merged adapter on the naive graph (the paper's)" : "naive's forward: the run-time mixture of all adapters (no naive graph in the pack)"),
+            (report.naiveForward === 'merged' ? "naive's forward: the merged adapter on the naive graph (the paper's)" : "naive's forward: the run-time mixture of all adapters (no naive graph in the pack)") +
+            (report.naiveDevice && report.naiveDevice !== report.device ? `, on ${report.naiveDevice}` : ''),
         ]),
     ...(report.ratios.routedOverPython === undefined || report.ratios.routedOverPython === null ? [] : [`token-level ÷ Python original: ${report.ratios.routedOverPython.toFixed(1)}×`]),
   ];

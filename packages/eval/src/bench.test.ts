@@ -126,6 +126,7 @@ describe('runBench', () => {
     };
     const merged = await runBench({ session, naiveSession, adapterWeights, tokenizer: charTokenizer, router, tokens: 4, rounds: 1, modes: ['token', 'naive'], warmupTokens: 0 });
     expect(merged.naiveForward).toBe('merged');
+    expect(merged.naiveDevice).toBe(naiveSession.device);
     expect(steps).toHaveLength(4); // one recompute per token, all on the naive graph
     // PEFT 0.4 linear: A = Σ w_i s_i A_i under the router's weights of that step (0.9/0.1, then 0.2/0.8, …)
     expect(steps[0]!.a[0]).toBeCloseTo(0.9 * 1 + 0.1 * 10, 5);
@@ -133,11 +134,16 @@ describe('runBench', () => {
     expect(steps.every((step) => step.mixA.length === 1 && step.mixA[0] === 1)).toBe(true);
     expect(JSON.parse(benchJson(merged)).naiveForward).toBe('merged');
     expect(benchTable(merged)).toContain("naive's forward: the merged adapter on the naive graph");
+    const elsewhere = await runBench({ session, naiveSession: { ...naiveSession, device: 'cpu (another backend)' }, adapterWeights, tokenizer: charTokenizer, router, tokens: 2, rounds: 1, modes: ['token', 'naive'], warmupTokens: 0 });
+    expect(JSON.parse(benchJson(elsewhere)).naiveDevice).toBe('cpu (another backend)');
+    expect(benchTable(elsewhere)).toContain('on cpu (another backend)'); // naive ran elsewhere than the routed modes
     const stacked = await runBench({ session, adapterWeights, tokenizer: charTokenizer, router, tokens: 2, rounds: 1, modes: ['naive'], warmupTokens: 0 });
     expect(stacked.naiveForward).toBe('stacked');
+    expect(stacked.naiveDevice).toBe(session.device);
     expect(benchTable(stacked)).not.toContain('÷ base-only'); // no base and token modes: no NaN line
     const none = await runBench({ session, naiveSession, tokenizer: charTokenizer, router, tokens: 2, rounds: 1, modes: ['base'], warmupTokens: 0 });
     expect(none.naiveForward).toBeNull();
+    expect(none.naiveDevice).toBeNull();
   });
 
   it('refuses the naive mode without adapter weights', async () => {

@@ -70,6 +70,8 @@ export interface BenchReport {
    * (the merge paid and dropped; larger LoRA products than the paper's).
    */
   naiveForward?: 'merged' | 'stacked' | null;
+  /** Where naive mode ran (its session's device: the naive graph's, else the main session's), null without naive. */
+  naiveDevice?: string | null;
   /** Every measured run, for the record: [round][mode order of that round]. */
   roundsDetail?: BenchRun[][];
 }
@@ -307,6 +309,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     spread: { routedOverBase: wall && [wall[0], wall[2]], routedOverBaseCpu: cpuTime && [cpuTime[0], cpuTime[2]] },
     roundMedian: { routedOverBase: wall?.[1] ?? null, routedOverBaseCpu: cpuTime?.[1] ?? null },
     naiveForward: modes.includes('naive') ? (naiveSession ? 'merged' : 'stacked') : null,
+    naiveDevice: modes.includes('naive') ? (naiveSession ?? session).device : null,
     roundsDetail: detail,
   };
 }
