@@ -19,7 +19,8 @@ export interface AssetFetcher {
   readonly downloaded: string[];
 }
 
-async function openCache(): Promise<Cache | null> {
+/** The page's cache (the one backend-web keeps the pack in), or null where the Cache API is missing or refused. */
+export async function openCache(): Promise<Cache | null> {
   if (typeof caches === 'undefined') return null;
   try {
     return await caches.open(WEB_CACHE_NAME);

@@ -5,13 +5,13 @@
 // Not UI code: no DOM here.
 
 import { openSimdSession } from '@lora-tle/backend-simd/web';
-import { createWebBackend, downloadPack, WEB_CACHE_NAME } from '@lora-tle/backend-web';
+import { createWebBackend, downloadPack } from '@lora-tle/backend-web';
 import { contextRouterFrom, createEngine, engineTokenizerFrom, type Engine } from '@lora-tle/engine';
 import { createRouter, restoreHashingEmbedder } from '@lora-tle/router';
 import { isLoraTleError, LoraTleError, type BackendSession, type ProgressListener } from '@lora-tle/spec';
 import { loadTokenizer } from '@lora-tle/tokenizer';
 import type { SamplePrompt } from './asset-index.js';
-import { openAssets } from './cached-fetch.js';
+import { openAssets, openCache } from './cached-fetch.js';
 import type { GenerateMessage, LoadRequest, PageToWorker, WorkerToPage } from './protocol.js';
 import { loadStoreProfiles } from './store-profiles.js';
 
@@ -23,8 +23,7 @@ const running = new Map<number, AbortController>();
 
 /** The pack's files, from the Cache API as backend-web keeps them (downloaded when missing), on the simd backend. */
 async function openSimdPack(packUrl: string, onProgress: ProgressListener): Promise<BackendSession> {
-  const cache = typeof caches === 'undefined' ? null : await caches.open(WEB_CACHE_NAME).catch(() => null);
-  const files = await downloadPack(packUrl, { fetch: globalThis.fetch.bind(globalThis), cache, onProgress });
+  const files = await downloadPack(packUrl, { fetch: globalThis.fetch.bind(globalThis), cache: await openCache(), onProgress });
   return openSimdSession(files, { onProgress });
 }
 

@@ -41,7 +41,7 @@ describe('kernels', () => {
     expect(Buffer.from(await assembleKernels()).toString('base64')).toBe(KERNELS_WASM_BASE64);
   });
 
-  it('matvec and matvecT equal plain loops, with and without accumulating, on odd shapes', async () => {
+  it('matvec and matvecT (matmulT of one token) equal plain loops, with and without accumulating, on odd shapes', async () => {
     const heap = await WasmHeap.create();
     for (const [rows, cols] of [[1, 1], [3, 5], [4, 4], [7, 13], [9, 33], [130, 67]] as const) {
       const w = heap.alloc(rows * cols, 'w');
@@ -60,7 +60,7 @@ describe('kernels', () => {
       heap.matvec(w, x, y, rows, cols, false);
       for (let r = 0; r < rows; r++) expectSum(heap.f32[y / 4 + r], total(row(r)), magnitude(row(r)));
       heap.f32.fill(0.25, y / 4, y / 4 + cols);
-      heap.matvecT(w, x, y, rows, cols);
+      heap.matmulT(w, x, rows, y, cols, rows, cols, 1); // one token: the matvecT kernel
       for (let c = 0; c < cols; c++) {
         const terms = Array.from({ length: rows }, (_, r) => (weights[r * cols + c] as number) * (input[r] as number));
         expectSum(heap.f32[y / 4 + c], 0.25 + total(terms), magnitude(terms));

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listExternalData, readPack } from '@lora-tle/backend-core/node';
+import { readPack } from '@lora-tle/backend-core/node';
 import { LoraTleError } from '@lora-tle/spec';
 import type { Backend, BackendLoadOptions, BackendSession } from '@lora-tle/spec';
 import { openSimdSession } from './open-session.js';
@@ -21,8 +21,9 @@ export function createSimdBackend(): Backend {
       if (options.signal?.aborted) throw new LoraTleError('E_ABORTED', 'loading was cancelled');
       const { manifest, modelPath } = readPack(location);
       const model = readFileSync(modelPath);
-      const locations = [...new Set(listExternalData(model).map((reference) => reference.location))];
-      const externalData = locations.map((path) => ({ path, data: readFileSync(join(location, path)) }));
+      // the weight files pack.json names (readPack checked every reference of model.onnx against them)
+      const weightFiles = [manifest.files.baseWeights, manifest.files.adapterWeights].filter((file): file is string => file !== null);
+      const externalData = weightFiles.map((path) => ({ path, data: readFileSync(join(location, path)) }));
       return openSimdSession({ manifest, model, externalData }, { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     },
   };

@@ -13,6 +13,8 @@ export const SIMD_BACKEND_ID = 'simd';
 
 /** A block of (B, L, key|value, n_kv, capacity, d) floats. */
 export class KvBlock {
+  private readonly rows: RowCache[] = []; // row() once per row: the block's addresses never move
+
   private constructor(
     private readonly heap: WasmHeap,
     private readonly arch: LlamaArchitecture,
@@ -36,8 +38,13 @@ export class KvBlock {
 
   /** Where row `row`'s cache lives, for the decoder. */
   row(row: number): RowCache {
-    const layers = Array.from({ length: this.arch.numLayers }, (_, layer) => layer);
-    return { keys: layers.map((layer) => this.address(row, layer, 0)), values: layers.map((layer) => this.address(row, layer, 1)), capacity: this.capacity };
+    let cache = this.rows[row];
+    if (!cache) {
+      const layers = Array.from({ length: this.arch.numLayers }, (_, layer) => layer);
+      cache = { keys: layers.map((layer) => this.address(row, layer, 0)), values: layers.map((layer) => this.address(row, layer, 1)), capacity: this.capacity };
+      this.rows[row] = cache;
+    }
+    return cache;
   }
 
   /** This block when it holds `length` positions, else a larger one with the first `used` copied over (this one released). */

@@ -117,11 +117,6 @@ export class WasmHeap {
     this.kernels.matvec(w, x, y, rows, cols, accumulate ? 1 : 0);
   }
 
-  /** y (cols) += Wᵀ · x with W (rows, cols) row-major and x (rows); byte addresses. */
-  matvecT(w: number, x: number, y: number, rows: number, cols: number): void {
-    this.kernels.matvecT(w, x, y, rows, cols);
-  }
-
   /**
    * Y (tokens, cols) += X (tokens, rows) · W (rows, cols): token t reads x + t·xStride floats and
    * adds into y + t·yStride. Four tokens per kernel call, the rest one at a time; byte addresses.
