@@ -10,7 +10,7 @@
 
 import type { Combination, LlamaArchitecture } from '@lora-tle/spec';
 import type { FusedLinear, LayerWeights, ModelWeights } from './pack-weights.js';
-import type { WasmHeap } from './wasm-heap.js';
+import { panelsOf, type WasmHeap } from './wasm-heap.js';
 
 /** Mixing coefficients of one row (pack adapter order). */
 export interface RowMix {
@@ -66,11 +66,11 @@ export class DecoderStep {
     const { hiddenSize: H, intermediateSize: I, numHeads, headDim: d } = arch;
     const linears = weights.layers.flatMap((layer) => [layer.qkv, layer.o, layer.gateUp, layer.down]);
     this.inputWidth = Math.max(H, I, numHeads * d);
-    this.outputWidth = Math.max(...linears.map((linear) => linear.outFeatures + linear.totalRank));
+    this.outputWidth = Math.max(...linears.map((linear) => linear.panels * 16)); // a product writes whole panels
     this.scratch = this.allocateScratch(1);
     this.scores = heap.alloc(arch.maxPositionEmbeddings, 'scratch');
     this.bias = heap.alloc(arch.maxPositionEmbeddings, 'scratch');
-    this.logitsAt = heap.alloc(arch.vocabSize, 'scratch');
+    this.logitsAt = heap.alloc(panelsOf(arch.vocabSize) * 16, 'scratch');
   }
 
   /**
@@ -93,8 +93,7 @@ export class DecoderStep {
     for (let t = 0; t < N; t++) heap.rmsNorm(residual + t * H * 4, this.weights.finalNorm, input + t * this.inputWidth * 4, H, rmsNormEps);
     for (let t = 0; t < N; t++) hidden.set(f32.subarray(input / 4 + t * this.inputWidth, input / 4 + t * this.inputWidth + H), t * H);
     logitsOf.forEach((t, k) => {
-      f32.fill(0, this.logitsAt / 4, this.logitsAt / 4 + V);
-      heap.matmulT(this.weights.lmHeadTransposed, input + t * this.inputWidth * 4, H, this.logitsAt, V, H, V, 1); // (H)ᵀ · (H, V)
+      heap.panelProduct(this.weights.lmHead, input + t * this.inputWidth * 4, H, this.logitsAt, V, H, panelsOf(V), 1, false); // (H)ᵀ · (H, V)
       logits.set(f32.subarray(this.logitsAt / 4, this.logitsAt / 4 + V), k * V);
     });
   }
@@ -171,9 +170,7 @@ export class DecoderStep {
     const f32 = heap.f32;
     const output = this.scratch.output;
     const outputWidth = this.outputWidth;
-    const width = linear.outFeatures + linear.totalRank;
-    for (let t = 0; t < T; t++) f32.fill(0, output / 4 + t * outputWidth, output / 4 + t * outputWidth + width);
-    heap.matmulT(linear.weights, x, xStride, output, outputWidth, linear.inFeatures, width, T); // [y | z] = x [Wᵀ | Aᵀ_cat]
+    heap.panelProduct(linear.weights, x, xStride, output, outputWidth, linear.inFeatures, linear.panels, T, false); // [y | z] = x [Wᵀ | Aᵀ_cat]
     if (linear.bias) {
       for (let t = 0; t < T; t++) for (let o = 0; o < linear.outFeatures; o++) f32[output / 4 + t * outputWidth + o] = (f32[output / 4 + t * outputWidth + o] as number) + (linear.bias[o] as number);
     }

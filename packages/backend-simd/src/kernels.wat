@@ -1,10 +1,12 @@
 ;; The backend's kernels in WebAssembly SIMD (f32x4), hand-written so a step pays no runtime's
 ;; per-operator dispatch. The products read row-major float32 matrices from linear memory:
-;;   matvec   y (rows) = W (rows, cols) · x (cols), optionally added to y — the LM head and
-;;            attention scores (a head's cached keys times its query);
-;;   matvecT  y (cols) += Wᵀ · x (rows) — every weight is stored transposed (in, out) in the pack —
-;;            and attention's probability-weighted sum of cached values;
-;;   matmulT4 matvecT for four tokens at once (a prefill), each load of W serving all four.
+;;   matvec   y (rows) = W (rows, cols) · x (cols), optionally added to y — attention scores
+;;            (a head's cached keys times its query);
+;;   matvecT  y (cols) += Wᵀ · x (rows) — attention's probability-weighted sum of cached values and
+;;            the LoRA B factors (stored transposed, (R, out), in the pack);
+;;   matmulT4 matvecT for four tokens at once (a prefill), each load of W serving all four;
+;;   panelMatvec, panelMatmul4  the same two for the model's weight matrices, which are placed in
+;;            panels of 16 columns so that a product reads them as one sequential stream.
 ;; matvec and matvecT take four rows per pass, so one load of x or one load and store of y serves
 ;; four rows; lengths need not be multiples of 4 (scalar tails). The rest of a layer: softmax and
 ;; silu(gate)·up four lanes at a time with a float32 e^x ($exp4; WebAssembly has no exp), RMSNorm,
@@ -366,6 +368,96 @@
       (f32.store (i32.add (local.get $yp) (i32.mul (local.get $ys) (i32.const 3))) (local.get $f3))
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br $cols1))))
+
+  ;; The weights of the model's linear layers are packed in panels of 16 columns (pack-weights.ts):
+  ;; panel j holds columns 16j..16j+15 of every row, (rows, 16) contiguous, columns padded with zeros
+  ;; to a multiple of 16, so a product reads its weights as one sequential stream.
+  ;; panelMatvec: y (16·panels) = (accumulate ? y : 0) + x (rows) · W, four accumulators per panel.
+  (func $panelMatvec (export "panelMatvec") (param $w i32) (param $x i32) (param $y i32) (param $rows i32) (param $panels i32) (param $accumulate i32)
+    (local $p i32) (local $xp i32) (local $xe i32) (local $yp i32) (local $ye i32) (local $s v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local.set $p (local.get $w))
+    (local.set $yp (local.get $y))
+    (local.set $ye (i32.add (local.get $y) (i32.shl (local.get $panels) (i32.const 6))))
+    (local.set $xe (i32.add (local.get $x) (i32.shl (local.get $rows) (i32.const 2))))
+    (block $panelsDone (loop $panelLoop
+      (br_if $panelsDone (i32.ge_u (local.get $yp) (local.get $ye)))
+      (if (local.get $accumulate)
+        (then
+          (local.set $a0 (v128.load (local.get $yp))) (local.set $a1 (v128.load offset=16 (local.get $yp)))
+          (local.set $a2 (v128.load offset=32 (local.get $yp))) (local.set $a3 (v128.load offset=48 (local.get $yp))))
+        (else
+          (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+          (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))))
+      (local.set $xp (local.get $x))
+      (block $rowsDone (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $xp) (local.get $xe)))
+        (local.set $s (v128.load32_splat (local.get $xp)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load (local.get $p)) (local.get $s))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $p)) (local.get $s))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $p)) (local.get $s))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $p)) (local.get $s))))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
+        (br $rowLoop)))
+      (v128.store (local.get $yp) (local.get $a0)) (v128.store offset=16 (local.get $yp) (local.get $a1))
+      (v128.store offset=32 (local.get $yp) (local.get $a2)) (v128.store offset=48 (local.get $yp) (local.get $a3))
+      (local.set $yp (i32.add (local.get $yp) (i32.const 64)))
+      (br $panelLoop))))
+
+  ;; panelMatmul4: panelMatvec for four tokens — token t reads x + t·xStride floats and writes
+  ;; y + t·yStride — each half panel (8 columns) loaded once for all four, eight accumulators.
+  (func $panelMatmul4 (export "panelMatmul4") (param $w i32) (param $x i32) (param $xStride i32) (param $y i32) (param $yStride i32) (param $rows i32) (param $panels i32) (param $accumulate i32)
+    (local $half i32) (local $halves i32) (local $p i32) (local $xp i32) (local $xe i32) (local $yp i32) (local $xs i32) (local $ys i32)
+    (local $wa v128) (local $wb v128) (local $s v128)
+    (local $a0a v128) (local $a0b v128) (local $a1a v128) (local $a1b v128) (local $a2a v128) (local $a2b v128) (local $a3a v128) (local $a3b v128)
+    (local.set $xs (i32.shl (local.get $xStride) (i32.const 2)))
+    (local.set $ys (i32.shl (local.get $yStride) (i32.const 2)))
+    (local.set $halves (i32.shl (local.get $panels) (i32.const 1)))
+    (local.set $xe (i32.add (local.get $x) (i32.shl (local.get $rows) (i32.const 2))))
+    (block $halvesDone (loop $halfLoop
+      (br_if $halvesDone (i32.ge_u (local.get $half) (local.get $halves)))
+      (local.set $yp (i32.add (local.get $y) (i32.shl (local.get $half) (i32.const 5))))
+      (if (local.get $accumulate)
+        (then
+          (local.set $a0a (v128.load (local.get $yp))) (local.set $a0b (v128.load offset=16 (local.get $yp)))
+          (local.set $a1a (v128.load (i32.add (local.get $yp) (local.get $ys)))) (local.set $a1b (v128.load offset=16 (i32.add (local.get $yp) (local.get $ys))))
+          (local.set $a2a (v128.load (i32.add (local.get $yp) (i32.shl (local.get $ys) (i32.const 1))))) (local.set $a2b (v128.load offset=16 (i32.add (local.get $yp) (i32.shl (local.get $ys) (i32.const 1)))))
+          (local.set $a3a (v128.load (i32.add (local.get $yp) (i32.mul (local.get $ys) (i32.const 3))))) (local.set $a3b (v128.load offset=16 (i32.add (local.get $yp) (i32.mul (local.get $ys) (i32.const 3))))))
+        (else
+          (local.set $a0a (v128.const i32x4 0 0 0 0)) (local.set $a0b (v128.const i32x4 0 0 0 0))
+          (local.set $a1a (v128.const i32x4 0 0 0 0)) (local.set $a1b (v128.const i32x4 0 0 0 0))
+          (local.set $a2a (v128.const i32x4 0 0 0 0)) (local.set $a2b (v128.const i32x4 0 0 0 0))
+          (local.set $a3a (v128.const i32x4 0 0 0 0)) (local.set $a3b (v128.const i32x4 0 0 0 0))))
+      ;; half h: panel h/2, columns 8·(h%2).. of each 16-float row
+      (local.set $p (i32.add (i32.add (local.get $w) (i32.mul (i32.shr_u (local.get $half) (i32.const 1)) (i32.shl (local.get $rows) (i32.const 6))))
+        (i32.shl (i32.and (local.get $half) (i32.const 1)) (i32.const 5))))
+      (local.set $xp (local.get $x))
+      (block $rowsDone (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $xp) (local.get $xe)))
+        (local.set $wa (v128.load (local.get $p)))
+        (local.set $wb (v128.load offset=16 (local.get $p)))
+        (local.set $s (v128.load32_splat (local.get $xp)))
+        (local.set $a0a (f32x4.add (local.get $a0a) (f32x4.mul (local.get $wa) (local.get $s))))
+        (local.set $a0b (f32x4.add (local.get $a0b) (f32x4.mul (local.get $wb) (local.get $s))))
+        (local.set $s (v128.load32_splat (i32.add (local.get $xp) (local.get $xs))))
+        (local.set $a1a (f32x4.add (local.get $a1a) (f32x4.mul (local.get $wa) (local.get $s))))
+        (local.set $a1b (f32x4.add (local.get $a1b) (f32x4.mul (local.get $wb) (local.get $s))))
+        (local.set $s (v128.load32_splat (i32.add (local.get $xp) (i32.shl (local.get $xs) (i32.const 1)))))
+        (local.set $a2a (f32x4.add (local.get $a2a) (f32x4.mul (local.get $wa) (local.get $s))))
+        (local.set $a2b (f32x4.add (local.get $a2b) (f32x4.mul (local.get $wb) (local.get $s))))
+        (local.set $s (v128.load32_splat (i32.add (local.get $xp) (i32.mul (local.get $xs) (i32.const 3)))))
+        (local.set $a3a (f32x4.add (local.get $a3a) (f32x4.mul (local.get $wa) (local.get $s))))
+        (local.set $a3b (f32x4.add (local.get $a3b) (f32x4.mul (local.get $wb) (local.get $s))))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
+        (br $rowLoop)))
+      (v128.store (local.get $yp) (local.get $a0a)) (v128.store offset=16 (local.get $yp) (local.get $a0b))
+      (v128.store (i32.add (local.get $yp) (local.get $ys)) (local.get $a1a)) (v128.store offset=16 (i32.add (local.get $yp) (local.get $ys)) (local.get $a1b))
+      (v128.store (i32.add (local.get $yp) (i32.shl (local.get $ys) (i32.const 1))) (local.get $a2a)) (v128.store offset=16 (i32.add (local.get $yp) (i32.shl (local.get $ys) (i32.const 1))) (local.get $a2b))
+      (v128.store (i32.add (local.get $yp) (i32.mul (local.get $ys) (i32.const 3))) (local.get $a3a)) (v128.store offset=16 (i32.add (local.get $yp) (i32.mul (local.get $ys) (i32.const 3))) (local.get $a3b))
+      (local.set $half (i32.add (local.get $half) (i32.const 1)))
+      (br $halfLoop))))
 
   ;; out (n) ← x · (1/√(mean(x²) + eps)) · weight — RMSNorm, the sum of squares in float64
   (func $rmsNorm (export "rmsNorm") (param $x i32) (param $weight i32) (param $out i32) (param $n i32) (param $eps f32)

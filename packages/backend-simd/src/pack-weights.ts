@@ -1,7 +1,8 @@
 // Places a model pack's weights in the kernels' memory, laid out as the graph stores them
 // (docs/model-pack.md): per layer, each group of linear modules that read one input (q/k/v, o,
 // gate/up, down) as one matrix (in, Σ out + Σ R) — the transposed base weights, then the stacked A
-// factors of the adapters that target the group — and one Bᵀ (R_m, out_m) per module (copied out
+// factors of the adapters that target the group — packed in panels of 16 columns (the LM head too)
+// so that a product streams them in order, and one Bᵀ (R_m, out_m) per module (copied out
 // of the block-diagonal Bᵀ when the pack fused them), plus the norm weights and RoPE tables. The
 // rank-row → adapter map is rebuilt from pack.json (each adapter's moduleRanks, else its rank on
 // every layer's targetModules) and checked against the stored sizes. Not the forward
@@ -10,7 +11,7 @@
 import { LoraTleError, modulePath, moduleShape } from '@lora-tle/spec';
 import type { LlamaLinearModule, PackManifest } from '@lora-tle/spec';
 import type { ExternalDataReference } from '@lora-tle/backend-core';
-import type { WasmHeap } from './wasm-heap.js';
+import { panelsOf, type WasmHeap } from './wasm-heap.js';
 
 /** One module of a group that adapters target. */
 export interface LoraPart {
@@ -33,7 +34,8 @@ export interface FusedLinear {
   inFeatures: number;
   outFeatures: number; // Σ out
   totalRank: number; // Σ R (0 without adapters)
-  weights: number; // address of (in, Σ out + Σ R): Wᵀ of the modules, then Aᵀ_cat
+  weights: number; // address of (in, Σ out + Σ R) in panels (WasmHeap.placePanels): Wᵀ of the modules, then Aᵀ_cat
+  panels: number; // panels of `weights`: the product writes 16·panels ≥ Σ out + Σ R columns
   bias: Float32Array | null;
   parts: LoraPart[];
 }
@@ -49,7 +51,7 @@ export interface LayerWeights {
 
 export interface ModelWeights {
   embedding: number; // address of (V, H)
-  lmHeadTransposed: number; // address of (H, V): the LM head (the embedding when tied) transposed, for matmulT
+  lmHead: number; // address of (H, V) in panels: the LM head (the embedding when tied) transposed
   finalNorm: number; // address of (H)
   ropeCos: number; // address of (max positions, d/2)
   ropeSin: number;
@@ -118,22 +120,18 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
       }
       column += out;
     });
+    const base = floats(`${group}.weight_t`, inFeatures * outFeatures);
     if (parts.length === 0 || !byName.has(`${group}.lora_a_t`)) {
       if (parts.length > 0 || byName.has(`${group}.lora_a_t`)) unsupportedRanks(group);
-      return { inFeatures, outFeatures, totalRank: 0, weights: place(`${group}.weight_t`, inFeatures * outFeatures), bias, parts: [] };
+      const weights = heap.placePanels(inFeatures, outFeatures, (i, c) => base[i * outFeatures + c] as number, group);
+      return { inFeatures, outFeatures, totalRank: 0, weights, panels: panelsOf(outFeatures), bias, parts: [] };
     }
     const totalRank = rankOffset;
     if (byName.get(`${group}.lora_a_t`)?.length !== inFeatures * totalRank * 4) unsupportedRanks(group);
     // (in, Σ out + Σ R): row i is Wᵀ's row i, then Aᵀ_cat's
-    const width = outFeatures + totalRank;
-    const base = floats(`${group}.weight_t`, inFeatures * outFeatures);
     const a = floats(`${group}.lora_a_t`, inFeatures * totalRank);
-    const weights = heap.alloc(inFeatures * width, group);
-    const memory = heap.f32;
-    for (let i = 0; i < inFeatures; i++) {
-      memory.set(base.subarray(i * outFeatures, (i + 1) * outFeatures), weights / 4 + i * width);
-      memory.set(a.subarray(i * totalRank, (i + 1) * totalRank), weights / 4 + i * width + outFeatures);
-    }
+    const width = outFeatures + totalRank;
+    const weights = heap.placePanels(inFeatures, width, (i, c) => (c < outFeatures ? base[i * outFeatures + c] : a[i * totalRank + c - outFeatures]) as number, group);
     const block = byName.has(`${group}.lora_b_t`) ? floats(`${group}.lora_b_t`, totalRank * outFeatures) : null; // (Σ R, Σ out)
     const placed = parts.map((part, index): LoraPart => {
       const count = part.rank * part.outFeatures;
@@ -150,7 +148,7 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
       }
       return { ...part, bTransposed: at };
     });
-    return { inFeatures, outFeatures, totalRank, weights, bias, parts: placed };
+    return { inFeatures, outFeatures, totalRank, weights, panels: panelsOf(width), bias, parts: placed };
   };
 
   const embedding = place('model.embed_tokens.weight', V * H);
@@ -167,22 +165,15 @@ export function placeWeights(heap: WasmHeap, pack: PackManifest, references: rea
     });
   }
   const positions = arch.maxPositionEmbeddings;
+  const head = arch.tieWordEmbeddings ? heap.f32.slice(embedding / 4, embedding / 4 + V * H) : floats('lm_head.weight', V * H);
   return {
     embedding,
-    lmHeadTransposed: transposedCopy(heap, arch.tieWordEmbeddings ? heap.f32.slice(embedding / 4, embedding / 4 + V * H) : floats('lm_head.weight', V * H), V, H, 'lm_head.weight'),
+    lmHead: heap.placePanels(H, V, (h, v) => head[v * H + h] as number, 'lm_head.weight'), // head (V, H) transposed
     finalNorm: place('model.norm.weight', H),
     ropeCos: place('rotary.cos_cache', positions * (d / 2)),
     ropeSin: place('rotary.sin_cache', positions * (d / 2)),
     layers,
   };
-}
-
-/** A copy of `values` (rows, cols) transposed to (cols, rows) in the heap; returns its address. */
-function transposedCopy(heap: WasmHeap, values: Float32Array, rows: number, cols: number, what: string): number {
-  const at = heap.alloc(rows * cols, what);
-  const memory = heap.f32;
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) memory[at / 4 + c * rows + r] = values[r * cols + c] as number;
-  return at;
 }
 
 function unsupportedRanks(group: string): never {

@@ -11,7 +11,7 @@ import { buildPack, maxAbsDifference, mix, tempDirs } from '../../backend-node/s
 import { createSimdBackend, openSimdSession } from './index.js';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 import { assembleKernels } from './test-support.js';
-import { WasmHeap } from './wasm-heap.js';
+import { panelsOf, WasmHeap } from './wasm-heap.js';
 
 const dirs = tempDirs('simd');
 afterAll(() => dirs.cleanup());
@@ -89,6 +89,34 @@ describe('kernels', () => {
           expectSum(heap.f32[y / 4 + t * yStride + c], 0.5 + terms.reduce((a, b) => a + b, 0), terms.reduce((a, b) => a + Math.abs(b), 0));
         }
         for (let c = cols; c < yStride && t < tokens - 1; c++) expect(heap.f32[y / 4 + t * yStride + c]).toBe(0.5); // the stride's gap untouched
+      }
+      for (const at of [w, x, y]) heap.release(at);
+    }
+  });
+
+  it('panelProduct on weights placed in panels of 16 equals a plain loop, one to nine tokens, with strides, overwriting or accumulating', async () => {
+    const heap = await WasmHeap.create();
+    for (const [rows, cols, tokens] of [[1, 1, 1], [5, 16, 4], [7, 13, 9], [16, 33, 5], [33, 50, 3]] as const) {
+      const padded = panelsOf(cols) * 16;
+      const xStride = rows + 3;
+      const yStride = padded + 5;
+      const weights = values(rows * cols, rows + cols);
+      const w = heap.placePanels(rows, cols, (r, c) => weights[r * cols + c] as number, 'w');
+      const x = heap.alloc(tokens * xStride, 'x');
+      const y = heap.alloc(tokens * yStride, 'y');
+      const input = values(tokens * xStride, tokens);
+      heap.f32.set(input, x / 4);
+      for (const accumulate of [false, true]) {
+        heap.f32.fill(0.5, y / 4, y / 4 + tokens * yStride);
+        heap.panelProduct(w, x, xStride, y, yStride, rows, panelsOf(cols), tokens, accumulate);
+        for (let t = 0; t < tokens; t++) {
+          for (let c = 0; c < cols; c++) {
+            const terms = Array.from({ length: rows }, (_, r) => (weights[r * cols + c] as number) * (input[t * xStride + r] as number));
+            expectSum(heap.f32[y / 4 + t * yStride + c], (accumulate ? 0.5 : 0) + terms.reduce((a, b) => a + b, 0), terms.reduce((a, b) => a + Math.abs(b), 0));
+          }
+          for (let c = cols; c < padded; c++) expect(heap.f32[y / 4 + t * yStride + c]).toBe(accumulate ? 0.5 : 0); // zero padding columns
+          for (let c = padded; c < yStride; c++) expect(heap.f32[y / 4 + t * yStride + c]).toBe(0.5); // the stride's gap untouched
+        }
       }
       for (const at of [w, x, y]) heap.release(at);
     }

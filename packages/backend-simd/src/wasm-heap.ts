@@ -10,12 +10,21 @@ const PAGE_BYTES = 65536;
 /** wasm32 addresses 4 GiB; engines cap memory at 65,536 pages. */
 const MAX_PAGES = 65536;
 const ALIGN = 16;
+/** Columns of a panel of packed weights (placePanels, kernels.wat panelMatvec). */
+const PANEL_COLUMNS = 16;
+
+/** Panels of a packed matrix of `cols` columns. */
+export function panelsOf(cols: number): number {
+  return Math.ceil(cols / PANEL_COLUMNS);
+}
 
 interface KernelExports {
   memory: WebAssembly.Memory;
   matvec(w: number, x: number, y: number, rows: number, cols: number, accumulate: number): void;
   matvecT(w: number, x: number, y: number, rows: number, cols: number): void;
   matmulT4(w: number, x: number, xStride: number, y: number, yStride: number, rows: number, cols: number): void;
+  panelMatvec(w: number, x: number, y: number, rows: number, panels: number, accumulate: number): void;
+  panelMatmul4(w: number, x: number, xStride: number, y: number, yStride: number, rows: number, panels: number, accumulate: number): void;
   softmax(s: number, n: number, scale: number): void;
   siluMul(gate: number, up: number, out: number, n: number): void;
   rmsNorm(x: number, weight: number, out: number, n: number, eps: number): void;
@@ -125,6 +134,35 @@ export class WasmHeap {
     let t = 0;
     for (; t + 4 <= tokens; t += 4) this.kernels.matmulT4(w, x + t * xStride * 4, xStride, y + t * yStride * 4, yStride, rows, cols);
     for (; t < tokens; t++) this.kernels.matvecT(w, x + t * xStride * 4, y + t * yStride * 4, rows, cols);
+  }
+
+  /**
+   * Y (tokens, 16·panels) = X (tokens, rows) · W, or Y += that with `accumulate`, W packed in
+   * panels of 16 columns (placePanels): token t reads x + t·xStride floats and writes y + t·yStride.
+   * Four tokens per kernel call, the rest one at a time; byte addresses.
+   */
+  panelProduct(w: number, x: number, xStride: number, y: number, yStride: number, rows: number, panels: number, tokens: number, accumulate: boolean): void {
+    const add = accumulate ? 1 : 0;
+    let t = 0;
+    for (; t + 4 <= tokens; t += 4) this.kernels.panelMatmul4(w, x + t * xStride * 4, xStride, y + t * yStride * 4, yStride, rows, panels, add);
+    for (; t < tokens; t++) this.kernels.panelMatvec(w, x + t * xStride * 4, y + t * yStride * 4, rows, panels, add);
+  }
+
+  /**
+   * Places a (rows, cols) matrix, `at(r, c)` its entries, packed in panels of 16 columns for
+   * panelProduct — panel j is columns 16j..16j+15 of every row, (rows, 16) contiguous, the last
+   * padded with zeros — and returns its address; `panelsOf(cols)` panels.
+   */
+  placePanels(rows: number, cols: number, at: (row: number, col: number) => number, what: string): number {
+    const panels = panelsOf(cols);
+    const address = this.alloc(panels * rows * PANEL_COLUMNS, what);
+    const memory = this.f32;
+    memory.fill(0, address / 4, address / 4 + panels * rows * PANEL_COLUMNS);
+    for (let c = 0; c < cols; c++) {
+      const column = address / 4 + Math.floor(c / PANEL_COLUMNS) * rows * PANEL_COLUMNS + (c % PANEL_COLUMNS);
+      for (let r = 0; r < rows; r++) memory[column + r * PANEL_COLUMNS] = at(r, c);
+    }
+    return address;
   }
 
   /** s (n) ← softmax(s · scale), in place; byte address. */
