@@ -77,52 +77,47 @@ export interface TermFrequencyTable {
 
 export function createTermFrequencyTable(initialCapacity = 1 << 12): TermFrequencyTable {
   let mask = initialCapacity - 1;
-  let keys = new Uint32Array(initialCapacity);
-  let counts = new Int32Array(initialCapacity);
-  let occupied = new Uint8Array(initialCapacity);
+  // slot s: the key at 2s, its count + 1 at 2s + 1 (0 = empty slot); one cache line per probe
+  let slots = new Int32Array(initialCapacity * 2);
   let slotsUsed = 0;
   let live = 0;
 
   function slotOf(key: number): number {
     let slot = key & mask;
-    while (occupied[slot] === 1 && keys[slot] !== key) slot = (slot + 1) & mask;
+    while (slots[2 * slot + 1] !== 0 && slots[2 * slot] !== key) slot = (slot + 1) & mask;
     return slot;
   }
 
   function grow(): void {
-    const [oldKeys, oldCounts, oldOccupied] = [keys, counts, occupied];
-    const capacity = (mask + 1) * 2;
-    mask = capacity - 1;
-    keys = new Uint32Array(capacity);
-    counts = new Int32Array(capacity);
-    occupied = new Uint8Array(capacity);
+    const old = slots;
+    mask = mask * 2 + 1;
+    slots = new Int32Array((mask + 1) * 2);
     slotsUsed = 0;
-    for (let old = 0; old < oldOccupied.length; old++) {
-      if (oldOccupied[old] === 0 || oldCounts[old] === 0) continue; // zero counts are dropped here
-      const slot = slotOf(oldKeys[old] as number);
-      keys[slot] = oldKeys[old] as number;
-      counts[slot] = oldCounts[old] as number;
-      occupied[slot] = 1;
+    for (let at = 0; at < old.length; at += 2) {
+      if ((old[at + 1] as number) <= 1) continue; // empty, or a zero count: dropped here
+      const slot = slotOf(old[at] as number);
+      slots[2 * slot] = old[at] as number;
+      slots[2 * slot + 1] = old[at + 1] as number;
       slotsUsed++;
     }
   }
 
   return {
     change(key, delta) {
-      key >>>= 0;
+      key |= 0;
       let slot = slotOf(key);
-      if (occupied[slot] === 0) {
+      if (slots[2 * slot + 1] === 0) {
         if (slotsUsed + 1 > (mask + 1) >> 1) {
           grow();
           slot = slotOf(key);
         }
-        keys[slot] = key;
-        occupied[slot] = 1;
+        slots[2 * slot] = key;
+        slots[2 * slot + 1] = 1;
         slotsUsed++;
       }
-      const before = counts[slot] as number;
+      const before = (slots[2 * slot + 1] as number) - 1;
       const after = before + delta;
-      counts[slot] = after;
+      slots[2 * slot + 1] = after + 1;
       if (before === 0 && after !== 0) live++;
       else if (before !== 0 && after === 0) live--;
       return before;
@@ -131,9 +126,7 @@ export function createTermFrequencyTable(initialCapacity = 1 << 12): TermFrequen
       return live;
     },
     clear() {
-      keys.fill(0);
-      counts.fill(0);
-      occupied.fill(0);
+      slots.fill(0);
       slotsUsed = 0;
       live = 0;
     },

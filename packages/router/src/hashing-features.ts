@@ -11,6 +11,49 @@ export const CHAR_SEED = fnv1aStep(FNV_OFFSET_BASIS, 0xe000); // private-use cod
 export const WORD_SEED = fnv1aStep(FNV_OFFSET_BASIS, 0xe001); // types apart in hash space
 export const WORD_SEPARATOR = 0xe002;
 
+/**
+ * True for a code unit JavaScript's \s matches (and trim removes): the WhiteSpace and LineTerminator
+ * characters of the language. For loops on the per-token path, where a regular expression costs
+ * more than the few characters it looks at.
+ */
+export function isJsSpace(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0xa0) return false;
+  return (
+    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 ||
+    code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+  );
+}
+
+/**
+ * Appends to `words` (and their offsets to `starts`) the words of `text` from `offset` on, as
+ * WORD_PATTERN finds them, when that part of the text is ASCII (letters, digits and '_' make a
+ * word, any other non-space character is a word of its own); returns false, adding nothing, when
+ * it is not, so the caller runs the pattern.
+ */
+export function asciiWords(text: string, offset: number, words: string[], starts: number[]): boolean {
+  for (let i = offset; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  let start = -1; // start of the word being read
+  for (let i = offset; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 0x20;
+    const wordChar = (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39) || code === 0x5f;
+    if (wordChar) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0) {
+      words.push(text.slice(start, i));
+      starts.push(start);
+      start = -1;
+    }
+    if (i < text.length && !isJsSpace(code)) {
+      words.push(text.charAt(i));
+      starts.push(i);
+    }
+  }
+  return true;
+}
+
 /** Lower-case (optional), fold digits (optional), collapse whitespace runs to one space, trim. */
 export function normalizeHashingText(text: string, lowercase: boolean, foldDigits: boolean): string {
   let normalized = lowercase ? text.toLowerCase() : text;

@@ -90,26 +90,31 @@ export function assertValidFit(fit: HashingFit, source = 'hashing embedder fit')
   }
 }
 
-/** key → weight, 0 for keys not in the fit. Open addressing over a power-of-two table (load ≤ 1/2). */
+/**
+ * key → weight, 0 for keys not in the fit. Open addressing over a power-of-two table (load ≤ 3/4)
+ * whose slots hold a key and its weight side by side, so that a probe reads one cache line: the
+ * router looks up every feature a routed token changes, right after a model step has streamed the
+ * weights through the caches.
+ */
 export function createFitLookup(fit: HashingFit): (key: number) => number {
   let capacity = 2;
-  while (capacity < fit.keys.length * 2) capacity *= 2;
+  while (capacity * 3 < fit.keys.length * 4) capacity *= 2;
   const mask = capacity - 1;
-  const tableKeys = new Uint32Array(capacity);
-  const tableWeights = new Float32Array(capacity); // 0 = empty slot (every stored weight is > 0)
+  const slots = new Uint32Array(capacity * 2); // slot s: key at 2s, the weight's float32 bits at 2s + 1
+  const weights = new Float32Array(slots.buffer); // 0 = empty slot (every stored weight is > 0)
   for (let i = 0; i < fit.keys.length; i++) {
     const key = fit.keys[i] as number;
     let slot = key & mask;
-    while (tableWeights[slot] !== 0) slot = (slot + 1) & mask;
-    tableKeys[slot] = key;
-    tableWeights[slot] = fit.weights[i] as number;
+    while (weights[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+    slots[2 * slot] = key;
+    weights[2 * slot + 1] = fit.weights[i] as number;
   }
   return (key) => {
     let slot = key & mask;
     for (;;) {
-      const weight = tableWeights[slot] as number;
+      const weight = weights[2 * slot + 1] as number;
       if (weight === 0) return 0;
-      if (tableKeys[slot] === key) return weight;
+      if (slots[2 * slot] === key) return weight;
       slot = (slot + 1) & mask;
     }
   };

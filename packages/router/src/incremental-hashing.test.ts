@@ -8,6 +8,7 @@ import { cosineSimilarities } from '@lora-tle/mixing';
 import { loadTokenizer } from '@lora-tle/tokenizer';
 import { describe, expect, it } from 'vitest';
 import { createHashingEmbedder, fitHashingEmbedder, type HashingEmbedder } from './hashing-embedder.js';
+import { asciiWords, isJsSpace, WORD_PATTERN } from './hashing-features.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../fixtures/tiny-tle/', import.meta.url));
 const TOLERANCE = 1e-6;
@@ -120,6 +121,39 @@ describe('incremental hashing embedding', () => {
     incremental.update('');
     expect([...incremental.similarities()]).toEqual([0, 0, 0]);
     expect(incremental.embedding().every((value) => value === 0)).toBe(true);
+  });
+
+  it('isJsSpace is exactly \\s, and asciiWords finds the words WORD_PATTERN finds in ASCII text (the per-token paths without regular expressions)', () => {
+    for (let code = 0; code <= 0xffff; code++) expect(isJsSpace(code), `U+${code.toString(16)}`).toBe(/\s/.test(String.fromCharCode(code)));
+    const random = randomSource(11);
+    for (let trial = 0; trial < 200; trial++) {
+      const text = Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 128))).join('');
+      const offset = Math.floor(random() * text.length);
+      const words: string[] = [];
+      const starts: number[] = [];
+      expect(asciiWords(text, offset, words, starts)).toBe(true);
+      const pattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags);
+      pattern.lastIndex = offset;
+      const expected = [...text.matchAll(pattern)].filter((match) => match.index >= offset);
+      expect(words, JSON.stringify(text)).toEqual(expected.map((match) => match[0]));
+      expect(starts).toEqual(expected.map((match) => match.index));
+    }
+    expect(asciiWords('naïve', 0, [], [])).toBe(false);
+  });
+
+  it('equals the full re-embed when ASCII text grows through every kind of JavaScript whitespace', () => {
+    const random = randomSource(5);
+    const spaces = ['\u00a0', '\u1680', '\u2000', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\v', '\f', '\r', '\n', '\t', ' ', '   '];
+    const pieces = ['a', 'Zb', '7', '_x', '.', '#', '(', 'the', ...spaces];
+    const embedder = createHashingEmbedder({ dimension: 512 });
+    for (let trial = 0; trial < 4; trial++) {
+      const text = (trial % 2 === 0 ? spaces[trial]! : '') + randomText(random, 200, pieces);
+      const prefixes: string[] = [];
+      for (let end = 1; end < text.length; end += 1 + Math.floor(random() * 3)) prefixes.push(text.slice(0, end));
+      prefixes.push(text);
+      const outcomes = expectExactAlong(embedder, randomProfiles(random, embedder, 2), prefixes);
+      expect(outcomes['extended']).toBeGreaterThan(prefixes.length / 2);
+    }
   });
 
   it('refuses profiles of another dimension', () => {

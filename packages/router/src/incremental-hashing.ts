@@ -13,7 +13,7 @@ import { LoraTleError } from '@lora-tle/spec';
 import type { HashingEmbedderSettings } from './hashing-embedder.js';
 import type { IncrementalEmbedding, IncrementalUpdate } from './incremental-embedding.js';
 import { createFeatureCounter, createTermFrequencyTable, type FeatureCounter, type TermFrequencyTable } from './feature-counter.js';
-import { normalizeHashingText, sublinearTf, visitCharNgrams, visitWordNgrams, WORD_PATTERN } from './hashing-features.js';
+import { asciiWords, isJsSpace, normalizeHashingText, sublinearTf, visitCharNgrams, visitWordNgrams, WORD_PATTERN } from './hashing-features.js';
 
 /** The router's IncrementalEmbedding, updated synchronously in O(appended text). */
 export interface IncrementalHashingEmbedding extends IncrementalEmbedding {
@@ -37,8 +37,9 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   });
   const profileNorms = profiles.map((profile) => Math.max(Math.sqrt(profile.reduce((sum, value) => sum + value * value, 0)), PAPER_COSINE_EPS));
   const adapterCount = profiles.length;
-  // The profiles bucket-major, (D, N): one changed bucket reads its N profile values from one cache line.
-  const profileColumns = new Float64Array(dimension * adapterCount);
+  // The profiles bucket-major, (D, N): one changed bucket reads its N profile values from one cache
+  // line (float32, as the profiles are).
+  const profileColumns = new Float32Array(dimension * adapterCount);
   profiles.forEach((profile, i) => profile.forEach((value, bucket) => (profileColumns[bucket * adapterCount + i] = value)));
   const vector = new Float64Array(dimension); // u (D,), unnormalised
   const dots = new Float64Array(profiles.length); // u·p_i (N,)
@@ -89,6 +90,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   }
 
   function tokenizeFrom(text: string, offset: number): void {
+    if (asciiWords(text, offset, words, wordStarts)) return;
     wordPattern.lastIndex = offset;
     for (let match = wordPattern.exec(text); match !== null; match = wordPattern.exec(text)) {
       words.push(match[0]);
@@ -164,8 +166,21 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     if (rawHasSigma || appended.includes('Σ') || (last >= 0xd800 && last <= 0xdbff)) return null;
     let tail = lowercase ? appended.toLowerCase() : appended;
     if (foldDigits) tail = tail.replace(/[0-9]/g, '0');
-    const joined = (/\s/.test(raw.charAt(raw.length - 1)) ? ` ${tail}` : tail).replace(/\s+/g, ' '); // (/\s$/ would scan all of raw)
-    return normalized.length === 0 ? joined.trim() : normalized + joined.trimEnd();
+    // whitespace runs → one space, across the boundary too, none at the end (a loop: a regular
+    // expression costs more than the few characters a token appends)
+    let joined = '';
+    let space = isJsSpace(raw.charCodeAt(raw.length - 1)) && normalized.length > 0; // a space is pending
+    let from = 0; // start of the current run of non-space characters
+    for (let i = 0; i <= tail.length; i++) {
+      if (i < tail.length && !isJsSpace(tail.charCodeAt(i))) continue;
+      if (i > from) {
+        joined += space && (joined.length > 0 || normalized.length > 0) ? ` ${tail.slice(from, i)}` : tail.slice(from, i);
+        space = false;
+      }
+      if (i < tail.length) space = true;
+      from = i + 1;
+    }
+    return normalized + joined;
   }
 
   const isZero = () => (charCounts.live === 0 && wordCounts.live === 0) || !((squaredNorm[0] as number) > 0);
