@@ -10,7 +10,7 @@
 
 import type { Combination, LlamaArchitecture } from '@lora-tle/spec';
 import type { FusedLinear, LayerWeights, ModelWeights } from './pack-weights.js';
-import { panelsOf, type WasmHeap } from './wasm-heap.js';
+import { PANEL_COLUMNS, panelsOf, type WasmHeap } from './wasm-heap.js';
 
 /** Mixing coefficients of one row (pack adapter order). */
 export interface RowMix {
@@ -66,11 +66,11 @@ export class DecoderStep {
     const { hiddenSize: H, intermediateSize: I, numHeads, headDim: d } = arch;
     const linears = weights.layers.flatMap((layer) => [layer.qkv, layer.o, layer.gateUp, layer.down]);
     this.inputWidth = Math.max(H, I, numHeads * d);
-    this.outputWidth = Math.max(...linears.map((linear) => linear.panels * 16)); // a product writes whole panels
+    this.outputWidth = Math.max(...linears.map((linear) => linear.panels * PANEL_COLUMNS)); // a product writes whole panels
     this.scratch = this.allocateScratch(1);
     this.scores = heap.alloc(arch.maxPositionEmbeddings, 'scratch');
     this.bias = heap.alloc(arch.maxPositionEmbeddings, 'scratch');
-    this.logitsAt = heap.alloc(panelsOf(arch.vocabSize) * 16, 'scratch');
+    this.logitsAt = heap.alloc(panelsOf(arch.vocabSize) * PANEL_COLUMNS, 'scratch');
   }
 
   /**

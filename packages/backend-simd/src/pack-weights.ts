@@ -35,7 +35,7 @@ export interface FusedLinear {
   outFeatures: number; // Σ out
   totalRank: number; // Σ R (0 without adapters)
   weights: number; // address of (in, Σ out + Σ R) in panels (WasmHeap.placePanels): Wᵀ of the modules, then Aᵀ_cat
-  panels: number; // panels of `weights`: the product writes 16·panels ≥ Σ out + Σ R columns
+  panels: number; // panels of `weights`: a product writes PANEL_COLUMNS·panels ≥ Σ out + Σ R columns
   bias: Float32Array | null;
   parts: LoraPart[];
 }

@@ -11,7 +11,7 @@ import { buildPack, maxAbsDifference, mix, tempDirs } from '../../backend-node/s
 import { createSimdBackend, openSimdSession } from './index.js';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 import { assembleKernels } from './test-support.js';
-import { panelsOf, WasmHeap } from './wasm-heap.js';
+import { PANEL_COLUMNS, panelsOf, WasmHeap } from './wasm-heap.js';
 
 const dirs = tempDirs('simd');
 afterAll(() => dirs.cleanup());
@@ -97,7 +97,7 @@ describe('kernels', () => {
   it('panelProduct on weights placed in panels of 16 equals a plain loop, one to nine tokens, with strides, overwriting or accumulating', async () => {
     const heap = await WasmHeap.create();
     for (const [rows, cols, tokens] of [[1, 1, 1], [5, 16, 4], [7, 13, 9], [16, 33, 5], [33, 50, 3]] as const) {
-      const padded = panelsOf(cols) * 16;
+      const padded = panelsOf(cols) * PANEL_COLUMNS;
       const xStride = rows + 3;
       const yStride = padded + 5;
       const weights = values(rows * cols, rows + cols);

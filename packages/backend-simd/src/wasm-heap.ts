@@ -11,7 +11,7 @@ const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
 const ALIGN = 16;
 /** Columns of a panel of packed weights (placePanels, kernels.wat panelMatvec). */
-const PANEL_COLUMNS = 16;
+export const PANEL_COLUMNS = 16;
 
 /** Panels of a packed matrix of `cols` columns. */
 export function panelsOf(cols: number): number {

@@ -77,7 +77,8 @@ export interface TermFrequencyTable {
 
 export function createTermFrequencyTable(initialCapacity = 1 << 12): TermFrequencyTable {
   let mask = initialCapacity - 1;
-  // slot s: the key at 2s, its count + 1 at 2s + 1 (0 = empty slot); one cache line per probe
+  // slot s: the key at 2s, its count + 1 at 2s + 1 (0 = empty slot; counts never go below 0: the
+  // incremental embedding removes only what it added); one cache line per probe
   let slots = new Int32Array(initialCapacity * 2);
   let slotsUsed = 0;
   let live = 0;
