@@ -81,15 +81,24 @@ export function createHashingEmbedder(options: HashingEmbedderOptions = {}): Has
   const fitWeight = fitted === undefined ? null : createFitLookup(fitted);
 
   // Flush the counted features into `vector`: bucket = key mod D, sign = top bit,
-  // value = w_type·(1+ln tf)·w_fit(key) (w_fit = 1 unfitted; 0 drops the feature).
+  // value = w_type·(1+ln tf)·w_fit(key) (w_fit = 1 unfitted; 0 drops the feature). The visitor is
+  // made once (see incremental-hashing.ts: a closure made per call loses its optimised code at
+  // every full garbage collection).
+  const noVector = new Float32Array(0);
+  let flushVector = noVector;
+  let flushWeight = 0;
+  const flushFeature = (key: number, tf: number): void => {
+    const keyWeight = fitWeight === null ? 1 : fitWeight(key);
+    if (keyWeight === 0) return;
+    const bucket = key % dimension;
+    const value = flushWeight * keyWeight * sublinearTf(tf);
+    flushVector[bucket] = (flushVector[bucket] as number) + (key & 0x80000000 ? -value : value);
+  };
   function flush(vector: Float32Array, weight: number): void {
-    counts.forEachAndClear((key, tf) => {
-      const keyWeight = fitWeight === null ? 1 : fitWeight(key);
-      if (keyWeight === 0) return;
-      const bucket = key % dimension;
-      const value = weight * keyWeight * sublinearTf(tf);
-      vector[bucket] = (vector[bucket] as number) + (key & 0x80000000 ? -value : value);
-    });
+    flushVector = vector;
+    flushWeight = weight;
+    counts.forEachAndClear(flushFeature);
+    flushVector = noVector; // the caller's vector is not kept alive by the embedder
   }
 
   const normalizeText = (text: string) => normalizeHashingText(text, resolved.lowercase, resolved.foldDigits);

@@ -44,7 +44,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   const vector = new Float64Array(dimension); // u (D,), unnormalised
   const dots = new Float64Array(profiles.length); // u·p_i (N,)
   // ‖u‖² in a typed-array slot: a double in a closure variable is boxed on every assignment, and the
-  // apply callback assigns it once per changed feature, every routed token
+  // apply visitors assign it once per changed feature, every routed token
   const squaredNorm = new Float64Array(1);
   const charCounts = createTermFrequencyTable(); // key → tf, only keys with fit weight > 0
   const wordCounts = createTermFrequencyTable();
@@ -59,34 +59,44 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   let chunkStart = 0; // offset of the last space-free chunk of `normalized` (after its last space)
   let chunkWord = 0; // index of the first word of that chunk
 
-  // Feature visitors, made once: each records a tf change of this step (net per key; applied by apply()).
+  // Feature visitors, made once: each records a tf change of this step (net per key; applied by applyPending).
   const pend = (pending: FeatureCounter, change: number) => (key: number) => pending.add(key, change);
   const addChar = pend(charPending, 1);
   const removeChar = pend(charPending, -1);
   const addWord = pend(wordPending, 1);
   const removeWord = pend(wordPending, -1);
 
-  // Apply the net tf changes: u[key mod D] ± w_type·w_fit(key)·((1+ln tf1) − (1+ln tf0)), and with
-  // `tracked` also ‖u‖² and each u·p_i. Keys of fit weight 0 are never counted.
-  function apply(pending: FeatureCounter, counts: TermFrequencyTable, typeWeight: number, tracked: boolean): void {
-    pending.forEachAndClear((key, change) => {
-      if (change === 0) return;
-      const keyWeight = fitWeight === null ? 1 : fitWeight(key);
-      if (keyWeight === 0) return;
-      const before = counts.change(key, change);
-      const after = before + change;
-      const value = typeWeight * keyWeight * ((after === 0 ? 0 : sublinearTf(after)) - (before === 0 ? 0 : sublinearTf(before)));
-      const signed = key & 0x80000000 ? -value : value;
-      const bucket = key % dimension;
-      const old = vector[bucket] as number;
-      const updated = old + signed;
-      vector[bucket] = updated;
-      if (tracked) {
-        squaredNorm[0] = (squaredNorm[0] as number) + updated * updated - old * old;
-        const column = bucket * adapterCount;
-        for (let i = 0; i < adapterCount; i++) dots[i] = (dots[i] as number) + signed * (profileColumns[column + i] as number);
-      }
-    });
+  // Apply the net tf changes: u[key mod D] ± w_type·w_fit(key)·((1+ln tf1) − (1+ln tf0)), and while
+  // `tracking` also ‖u‖² and each u·p_i. Keys of fit weight 0 are never counted. One visitor per
+  // feature type, made once: the optimised code of a closure made per call is held only by its
+  // closures, so every full garbage collection would drop it and the next tokens would run
+  // unoptimised until it is compiled again.
+  let tracking = false;
+  const applyTo = (counts: TermFrequencyTable, typeWeight: number) => (key: number, change: number): void => {
+    if (change === 0) return;
+    const keyWeight = fitWeight === null ? 1 : fitWeight(key);
+    if (keyWeight === 0) return;
+    const before = counts.change(key, change);
+    const after = before + change;
+    const value = typeWeight * keyWeight * ((after === 0 ? 0 : sublinearTf(after)) - (before === 0 ? 0 : sublinearTf(before)));
+    const signed = key & 0x80000000 ? -value : value;
+    const bucket = key % dimension;
+    const old = vector[bucket] as number;
+    const updated = old + signed;
+    vector[bucket] = updated;
+    if (tracking) {
+      squaredNorm[0] = (squaredNorm[0] as number) + updated * updated - old * old;
+      const column = bucket * adapterCount;
+      for (let i = 0; i < adapterCount; i++) dots[i] = (dots[i] as number) + signed * (profileColumns[column + i] as number);
+    }
+  };
+  const applyChar = applyTo(charCounts, charWeight);
+  const applyWord = applyTo(wordCounts, wordWeight);
+
+  function applyPending(tracked: boolean): void {
+    tracking = tracked;
+    charPending.forEachAndClear(applyChar);
+    wordPending.forEachAndClear(applyWord);
   }
 
   function tokenizeFrom(text: string, offset: number): void {
@@ -116,8 +126,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
         tokenizeFrom(text, 0);
         visitWordNgrams(words, wordMax, 0, addWord);
       }
-      apply(charPending, charCounts, charWeight, false);
-      apply(wordPending, wordCounts, wordWeight, false);
+      applyPending(false);
     }
     findLastChunk(text);
     squaredNorm[0] = 0;
@@ -153,8 +162,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
       visitWordNgrams(words, wordMax, chunkWord, addWord);
       findLastChunk(text);
     }
-    apply(charPending, charCounts, charWeight, true);
-    apply(wordPending, wordCounts, wordWeight, true);
+    applyPending(true);
   }
 
   // normalizeHashingText(raw + appended) from `normalized` in O(appended): lower-casing and digit
