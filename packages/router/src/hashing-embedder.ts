@@ -84,8 +84,8 @@ export function createHashingEmbedder(options: HashingEmbedderOptions = {}): Has
   // value = w_type·(1+ln tf)·w_fit(key) (w_fit = 1 unfitted; 0 drops the feature). The visitor is
   // made once (see incremental-hashing.ts: a closure made per call loses its optimised code at
   // every full garbage collection).
-  const noVector = new Float32Array(0);
-  let flushVector = noVector;
+  const noVector: Float32Array = new Float32Array(0);
+  let flushVector: Float32Array = noVector;
   let flushWeight = 0;
   const flushFeature = (key: number, tf: number): void => {
     const keyWeight = fitWeight === null ? 1 : fitWeight(key);
