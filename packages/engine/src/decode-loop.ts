@@ -124,7 +124,8 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
           continue;
         }
         const routedAt = performance.now();
-        state.lastMix = await row.planner.mixFor(step, () => routingContext(row, state, step));
+        const planned = row.planner.mixFor(step, () => routingContext(row, state, step));
+        state.lastMix = planned instanceof Promise ? await planned : planned; // no await (a microtask) when routed synchronously
         routingMs[b] = performance.now() - routedAt;
         state.routingMs += routingMs[b]!;
         mixes.push(state.lastMix);

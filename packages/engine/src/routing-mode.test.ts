@@ -56,4 +56,32 @@ describe('routing modes', () => {
     expect(seen.length).toBe(1);
     expect(() => new MixPlanner({ kind: 'token' }, adapters, null)).toThrowError(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
   });
+
+  it('takes a synchronous mix from routeSync, awaits route only where routeSync cannot, and keeps aligning to pack order', async () => {
+    const reversed = [...adapters].reverse();
+    const calls: string[] = [];
+    const router: ContextRouter = {
+      adapters: reversed,
+      routeSync(request) {
+        calls.push(`sync ${request.step}`);
+        if (request.step === 2) return undefined; // e.g. an embedder that has to run a model this step
+        return { adapters: request.step === 3 ? adapters : reversed, weights: Float32Array.from([0.1, 0.2, 0.3, 0.4]) };
+      },
+      async route(request) {
+        calls.push(`async ${request.step}`);
+        return { adapters: reversed, weights: Float32Array.from([0.4, 0.3, 0.2, 0.1]) };
+      },
+    };
+    const planner = new MixPlanner({ kind: 'token' }, adapters, router);
+    const planned = [0, 1, 2, 3].map((step) => planner.mixFor(step, () => ({ text: '', tokenIds: [], step })));
+    expect(planned.map((mix) => mix instanceof Promise)).toEqual([false, false, true, false]);
+    const weights = await Promise.all(planned.map(async (mix) => [...(await mix).weights].map((w) => Math.round(w * 10) / 10)));
+    expect(weights).toEqual([
+      [0.4, 0.3, 0.2, 0.1], // reversed order back to pack order, every step (the same array object each time)
+      [0.4, 0.3, 0.2, 0.1],
+      [0.1, 0.2, 0.3, 0.4],
+      [0.1, 0.2, 0.3, 0.4], // already in pack order
+    ]);
+    expect(calls).toEqual(['sync 0', 'sync 1', 'sync 2', 'async 2', 'sync 3']);
+  });
 });

@@ -25,6 +25,8 @@ export interface RoutingRequest {
 export interface ContextRouter {
   readonly adapters: readonly string[];
   route(request: RoutingRequest): Promise<AdapterMix>;
+  /** The same mix without a promise when the router can give it now, else undefined (then route is called). */
+  routeSync?(request: RoutingRequest): AdapterMix | undefined;
 }
 
 export function parseRoutingMode(text: string): RoutingMode {
@@ -104,6 +106,7 @@ export function alignMix(mix: AdapterMix, packAdapters: readonly string[]): Adap
 export class MixPlanner {
   private current: AdapterMix | null = null;
   private readonly fixed: AdapterMix | null;
+  private inPackOrder: readonly string[] | null = null; // a mix's adapters array found in pack order
 
   constructor(
     readonly mode: RoutingMode,
@@ -125,10 +128,22 @@ export class MixPlanner {
     return routesAtStep(this.mode, step);
   }
 
-  async mixFor(step: number, context: () => RoutingRequest): Promise<AdapterMix> {
+  /** The mix of step `step`: synchronously when the router can route without waiting (routeSync), else a promise. */
+  mixFor(step: number, context: () => RoutingRequest): AdapterMix | Promise<AdapterMix> {
     if (this.fixed) return this.fixed;
     if (this.current && !this.routesAt(step)) return this.current;
-    this.current = alignMix(await this.router!.route(context()), this.packAdapters);
-    return this.current;
+    const request = context();
+    const now = this.router!.routeSync?.(request);
+    if (now !== undefined) return (this.current = this.aligned(now));
+    return this.router!.route(request).then((mix) => (this.current = this.aligned(mix)));
+  }
+
+  // alignMix, skipping the name check for an adapters array already found in pack order (a router
+  // returns the same array every step)
+  private aligned(mix: AdapterMix): AdapterMix {
+    if (mix.adapters === this.inPackOrder) return mix;
+    const result = alignMix(mix, this.packAdapters);
+    if (result === mix) this.inPackOrder = mix.adapters;
+    return result;
   }
 }

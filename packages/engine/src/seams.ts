@@ -22,12 +22,19 @@ export function engineTokenizerFrom(tokenizer: TextTokenizer): EngineTokenizer {
  * then answers null on skipped steps — its last mixture is used then.
  */
 export function contextRouterFrom(router: Router): ContextRouter {
+  const mixOf = (mix: AdapterMix | null, step: number): AdapterMix => {
+    const chosen = mix ?? router.lastMix;
+    if (!chosen) throw new LoraTleError('E_STRATEGY', `router strategy "${router.strategy.id}" returned no mixture for step ${step}`);
+    return chosen;
+  };
   return {
     adapters: router.adapters,
     async route(request): Promise<AdapterMix> {
-      const mix = (await router.route(request)) ?? router.lastMix;
-      if (!mix) throw new LoraTleError('E_STRATEGY', `router strategy "${router.strategy.id}" returned no mixture for step ${request.step}`);
-      return mix;
+      return mixOf(await router.route(request), request.step);
+    },
+    routeSync(request): AdapterMix | undefined {
+      const mix = router.routeSync(request);
+      return mix === undefined ? undefined : mixOf(mix, request.step);
     },
   };
 }

@@ -9,6 +9,8 @@ export type IncrementalUpdate = 'unchanged' | 'extended' | 'rebuilt';
 export interface IncrementalEmbedding {
   /** Move to `text`. 'extended': only what was appended was processed; 'rebuilt': all of it. */
   update(text: string): IncrementalUpdate | Promise<IncrementalUpdate>;
+  /** True when update never returns a promise (the hashing state): the router can then route synchronously. */
+  readonly synchronous?: boolean;
   /** Cosine similarity of the current text's embedding to each profile mean → (N,). */
   similarities(): Float32Array;
   /** The current text's embedding (D,), L2-normalised, as the embedder's embed([text]) gives it. */

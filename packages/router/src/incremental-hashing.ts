@@ -18,6 +18,7 @@ import { asciiWords, isJsSpace, normalizeHashingText, sublinearTf, visitCharNgra
 /** The router's IncrementalEmbedding, updated synchronously in O(appended text). */
 export interface IncrementalHashingEmbedding extends IncrementalEmbedding {
   update(text: string): IncrementalUpdate;
+  readonly synchronous: true;
 }
 
 export interface IncrementalHashingParts {
@@ -194,6 +195,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   const isZero = () => (charCounts.live === 0 && wordCounts.live === 0) || !((squaredNorm[0] as number) > 0);
 
   return {
+    synchronous: true,
     update(text) {
       // substring + === rather than startsWith: V8's startsWith compares a context built by
       // concatenation (a cons string) character by character, O(context) µs per routed token

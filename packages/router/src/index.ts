@@ -11,7 +11,7 @@ export { windowContext, type ContextWindow } from './context-window.js';
 export { buildProfile, selectProfiles, type BuildProfileOptions } from './task-profile.js';
 export { buildFittedProfiles, type BuildFittedProfilesOptions, type FittedProfiles } from './fitted-profiles.js';
 export { parseJsonlTexts, readJsonlTexts, type JsonlTextOptions } from './jsonl-texts.js';
-export { createPaperStrategy, createSoftmaxStrategy, createTopKStrategy, profileSimilarities } from './similarity-strategies.js';
+export { createPaperStrategy, createSoftmaxStrategy, createTopKStrategy, profileSimilarities, type SimilarityStrategy } from './similarity-strategies.js';
 export { createKnnStrategy, DEFAULT_KNN_K } from './knn-strategy.js';
 export { createBaseStrategy, createFixedStrategy, createUniformStrategy, type ContextFreeStrategy } from './fixed-strategies.js';
 export { createStrategy, createStrategyRegistry, numberArg, type StrategyFactory, type StrategyRegistration, type StrategyRegistry } from './strategy-registry.js';

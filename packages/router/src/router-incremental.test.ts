@@ -1,8 +1,11 @@
 // Tests that the Router's incremental hashing path gives the same mixes as routing on full
 // embeddings (an Embedder wrapper that hides createIncremental), for the similarity strategies and
-// knn, with and without a token window, and that a strategy reading `embedding` gets the right one.
+// knn, with and without a token window, that a strategy reading `embedding` gets the right one, and
+// that routeSync gives the same mixes without a promise where nothing needs waiting for.
 
 import type { Embedder, RoutingContext, RoutingStrategy } from '@lora-tle/spec';
+import { createUniformStrategy } from './fixed-strategies.js';
+import { createPaperStrategy } from './similarity-strategies.js';
 import { describe, expect, it } from 'vitest';
 import { fitHashingEmbedder, type HashingEmbedder } from './hashing-embedder.js';
 import { createRouter, type RouterOptions } from './router.js';
@@ -72,5 +75,39 @@ describe('router with the incremental hashing embedding', () => {
       const expected = embedder.embedOne(context.text);
       context.embedding.forEach((value, d) => expect(Math.abs(value - expected[d]!)).toBeLessThan(1e-6));
     });
+  });
+
+  it('routeSync gives the mixes route gives, synchronously; undefined where only route can; null on skipped steps', async () => {
+    const { embedder, profiles } = await setup();
+    for (const strategy of ['paper', 'top-k:2', 'knn:3']) {
+      const viaRoute = await routeAlong({ embedder, profiles, strategy });
+      const router = createRouter({ embedder, profiles, strategy });
+      for (let count = 1; count <= TOKENS.length; count++) {
+        const tokenIds = Array.from({ length: count }, (_, id) => id);
+        const mix = router.routeSync({ text: decode(tokenIds), tokenIds, step: count - 1 });
+        expect(mix).toBeInstanceOf(Object);
+        expect([...mix!.weights], `${strategy} step ${count - 1}`).toEqual([...viaRoute[count - 1]!]);
+      }
+    }
+    // full re-embeds are asynchronous (embed returns a promise): routeSync declines and does nothing
+    const full = createRouter({ embedder: fullOnly(embedder), profiles });
+    expect(full.routeSync({ text: CONTEXT, tokenIds: [0], step: 0 })).toBeUndefined();
+    expect(full.lastMix).toBeNull();
+    expect((await full.route({ text: CONTEXT, tokenIds: [0], step: 0 }))!.weights.length).toBe(3);
+    // …unless the strategy reads no embedding
+    const uniform = createRouter({ embedder: fullOnly(embedder), profiles, strategy: createUniformStrategy() });
+    expect([...uniform.routeSync({ text: CONTEXT, tokenIds: [0], step: 0 })!.weights]).toEqual([1 / 3, 1 / 3, 1 / 3].map(Math.fround));
+    const everyOther = createRouter({ embedder, profiles, schedule: 'every:2' });
+    expect(everyOther.routeSync({ text: 'Question:', tokenIds: [0], step: 0 })).not.toBeNull();
+    expect(everyOther.routeSync({ text: 'Question: Sam', tokenIds: [0, 1], step: 1 })).toBeNull();
+  });
+
+  it('hands a similarity strategy the similarities directly: no RoutingContext is made', async () => {
+    const { embedder, profiles } = await setup();
+    const paper = createPaperStrategy();
+    const noContext = { ...paper, doRoute: () => expect.unreachable('doRoute called on the incremental path') };
+    const direct = await routeAlong({ embedder, profiles, strategy: noContext });
+    const full = await routeAlong({ embedder: fullOnly(embedder), profiles, strategy: paper });
+    direct.forEach((weights, step) => weights.forEach((weight, i) => expect(Math.abs(weight - full[step]![i]!), `step ${step}`).toBeLessThan(1e-6)));
   });
 });

@@ -1,17 +1,21 @@
 // The Router: ties an embedder, the adapters' profiles, a strategy, a schedule and a context window
 // together. route({ text, tokenIds, step }) returns the AdapterMix for this step, or null when the
-// schedule says to keep the previous mix. Profiles are checked once, at creation. With an embedder
-// that offers createIncremental (incremental-embedding.ts: hashing, and hidden when bound to a
-// pack) the context is embedded incrementally: a route that only appends to the last one costs
-// O(appended), and the cosine similarities are handed to the similarity strategies directly; the
-// hashing embedding vector is then made only if a strategy reads it (knn, custom strategies). Not the generation
-// loop (@lora-tle/engine) and not a backend: it only decides weights.
+// schedule says to keep the previous mix; routeSync does the same without a promise when nothing
+// needs waiting for (the hashing embedder, or a strategy that reads no embedding). Profiles are
+// checked once, at creation. With an embedder that offers createIncremental
+// (incremental-embedding.ts: hashing, and hidden when bound to a pack) the context is embedded
+// incrementally: a route that only appends to the last one costs O(appended), and the cosine
+// similarities go to the strategy directly — to a similarity strategy's weightsFromSimilarities
+// with no RoutingContext at all; the hashing embedding vector is made only if a strategy reads it
+// (knn, custom strategies). Not the generation loop (@lora-tle/engine) and not a backend: it only
+// decides weights.
 
 import { LoraTleError } from '@lora-tle/spec';
-import type { AdapterMix, Embedder, RouteInput, RoutingContext, RoutingSchedule, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
+import type { AdapterMix, Embedder, RoutingContext, RoutingSchedule, RoutingStrategy, TaskProfile } from '@lora-tle/spec';
 import type { HashingEmbedder } from './hashing-embedder.js';
 import type { IncrementalEmbedder, IncrementalEmbedding } from './incremental-embedding.js';
 import { PrecomputedContext } from './precomputed-similarities.js';
+import type { SimilarityStrategy } from './similarity-strategies.js';
 import { windowContext, type ContextWindow } from './context-window.js';
 import { parseSchedule, shouldRoute } from './routing-schedule.js';
 import { createStrategyRegistry, type StrategyRegistry } from './strategy-registry.js';
@@ -44,6 +48,13 @@ export interface Router {
   readonly schedule: RoutingSchedule;
   /** The mix for this step, or null = keep the previous mix (the schedule skipped this step). */
   route(context: RouterContext): Promise<AdapterMix | null>;
+  /**
+   * route without waiting, when this router can: its embedding state updates synchronously (the
+   * hashing embedder) or its strategy reads no embedding. Returns what route would, or undefined
+   * (nothing done) when only route can do it: an embedder that runs a model, or one without
+   * incremental state. The per-token path of the engine: no promise per routed token.
+   */
+  routeSync(context: RouterContext): AdapterMix | null | undefined;
   /** The last mix route() returned (null before the first). */
   readonly lastMix: AdapterMix | null;
   /** Forget the last mix (a new prompt starts). */
@@ -87,6 +98,10 @@ export function createRouter(options: RouterOptions): Router {
     return result;
   };
   let lastMix: AdapterMix | null = null;
+  // Routes that need no waiting: a synchronous incremental state, or no embedding at all.
+  const synchronous = incremental !== null ? incremental.synchronous === true : !usesEmbedding;
+  // A similarity strategy takes the state's similarities directly: no RoutingContext per step.
+  const fromSimilarities = typeof (strategy as Partial<SimilarityStrategy>).weightsFromSimilarities === 'function' ? (strategy as SimilarityStrategy) : null;
 
   // The context of route `routeNumber`, once the incremental state holds `text`: similarities
   // attached, embedding on demand (from the state while it still holds this route's text, else embedOne).
@@ -132,22 +147,41 @@ export function createRouter(options: RouterOptions): Router {
     async route({ text, tokenIds, step }) {
       if (lastMix !== null && !shouldRoute(schedule, step)) return null;
       const windowed = windowContext(text, tokenIds, window?.tokens, window?.decode);
+      if (synchronous) return routeNow(windowed, tokenIds, step);
       const routeNumber = ++routes;
       const pending = incremental !== null ? incrementalContext(incremental, routeNumber, windowed, tokenIds, step) : embedContext(windowed, tokenIds, step);
-      const context = pending instanceof Promise ? await pending : pending;
-      const input: RouteInput = { context, profiles, adapters };
-      const mix = strategy.doRoute(input);
-      if (mix.weights.length !== adapters.length) {
-        throw new LoraTleError('E_STRATEGY', `strategy "${strategy.id}" returned ${mix.weights.length} weights for ${adapters.length} adapters`);
-      }
-      lastMix = mix;
-      return mix;
+      return accept(strategy.doRoute({ context: pending instanceof Promise ? await pending : pending, profiles, adapters }));
+    },
+    routeSync({ text, tokenIds, step }) {
+      if (lastMix !== null && !shouldRoute(schedule, step)) return null;
+      if (!synchronous) return undefined;
+      return routeNow(windowContext(text, tokenIds, window?.tokens, window?.decode), tokenIds, step);
     },
   };
   return router;
 
+  // One route of a synchronous router: update the state, then the strategy.
+  function routeNow(windowed: string, tokenIds: readonly number[], step: number): AdapterMix {
+    if (incremental === null) return accept(strategy.doRoute({ context: { text: windowed, tokenIds, embedding: NO_EMBEDDING, step }, profiles, adapters }));
+    const routeNumber = ++routes;
+    incremental.update(windowed);
+    if (fromSimilarities !== null) {
+      stateRoute = routeNumber;
+      return accept({ adapters, weights: fromSimilarities.weightsFromSimilarities(incremental.similarities()) });
+    }
+    return accept(strategy.doRoute({ context: contextOf(incremental, routeNumber, windowed, tokenIds, step), profiles, adapters }));
+  }
+
+  function accept(mix: AdapterMix): AdapterMix {
+    if (mix.weights.length !== adapters.length) {
+      throw new LoraTleError('E_STRATEGY', `strategy "${strategy.id}" returned ${mix.weights.length} weights for ${adapters.length} adapters`);
+    }
+    lastMix = mix;
+    return mix;
+  }
+
   async function embedContext(windowed: string, tokenIds: readonly number[], step: number): Promise<RoutingContext> {
-    const [embedding] = usesEmbedding ? await embedder.embed([windowed]) : [NO_EMBEDDING];
+    const [embedding] = await embedder.embed([windowed]); // (a strategy that reads no embedding routes synchronously)
     if (embedding === undefined) throw new LoraTleError('E_EMBEDDER', `embedder "${embedder.id}" returned no vector for the context`);
     return { text: windowed, tokenIds, embedding, step };
   }

@@ -18,36 +18,45 @@ export function profileSimilarities(input: RouteInput): Float32Array {
   return PrecomputedContext.similaritiesOf(input.context, input.profiles) ?? cosineSimilarities(input.context.embedding, input.profiles.map((profile) => profile.mean));
 }
 
-/** The paper's rule: cosine similarities, the largest multiplied by 4, softmax. */
-export function createPaperStrategy(): RoutingStrategy {
+/**
+ * A strategy whose weights depend only on the cosine similarity of the context to each profile
+ * mean. Given those similarities (N,), in the adapters' order, weightsFromSimilarities returns the
+ * weights (N,) doRoute would: a router that already knows the similarities (the incremental
+ * hashing path) calls it directly, with no RoutingContext made for the step.
+ */
+export interface SimilarityStrategy extends RoutingStrategy {
+  weightsFromSimilarities(similarities: Float32Array): Float32Array;
+}
+
+function similarityStrategy(id: string, weightsFromSimilarities: (similarities: Float32Array) => Float32Array): SimilarityStrategy {
   return {
-    id: 'paper',
-    doRoute: (input) => ({ adapters: input.adapters, weights: paperWeights(profileSimilarities(input)) }),
+    id,
+    weightsFromSimilarities,
+    doRoute: (input) => ({ adapters: input.adapters, weights: weightsFromSimilarities(profileSimilarities(input)) }),
   };
+}
+
+/** The paper's rule: cosine similarities, the largest multiplied by 4, softmax. */
+export function createPaperStrategy(): SimilarityStrategy {
+  return similarityStrategy('paper', (similarities) => paperWeights(similarities));
 }
 
 /** softmax(similarity / T). Small T → close to one-hot on the nearest profile; large T → uniform. */
-export function createSoftmaxStrategy({ temperature = 1 }: { temperature?: number } = {}): RoutingStrategy {
+export function createSoftmaxStrategy({ temperature = 1 }: { temperature?: number } = {}): SimilarityStrategy {
   requireTemperature(temperature, 'softmax');
-  return {
-    id: `softmax:${temperature}`,
-    doRoute: (input) => ({ adapters: input.adapters, weights: softmax(profileSimilarities(input), temperature) }),
-  };
+  return similarityStrategy(`softmax:${temperature}`, (similarities) => softmax(similarities, temperature));
 }
 
 /** softmax(similarity / T), then keep the k largest and renormalise: exactly k adapters active. */
-export function createTopKStrategy({ k, temperature = 1 }: { k: number; temperature?: number }): RoutingStrategy {
+export function createTopKStrategy({ k, temperature = 1 }: { k: number; temperature?: number }): SimilarityStrategy {
   if (!Number.isInteger(k) || k < 1) throw new LoraTleError('E_STRATEGY', `top-k needs a whole k ≥ 1, got ${k}; write e.g. top-k:2`);
   requireTemperature(temperature, 'top-k');
-  return {
-    id: `top-k:${k}:${temperature}`,
-    doRoute: (input) => {
-      if (k > input.adapters.length) {
-        throw new LoraTleError('E_STRATEGY', `top-k:${k} asks for more adapters than the ${input.adapters.length} there are; use k ≤ ${input.adapters.length}`);
-      }
-      return { adapters: input.adapters, weights: topK(softmax(profileSimilarities(input), temperature), k) };
-    },
-  };
+  return similarityStrategy(`top-k:${k}:${temperature}`, (similarities) => {
+    if (k > similarities.length) {
+      throw new LoraTleError('E_STRATEGY', `top-k:${k} asks for more adapters than the ${similarities.length} there are; use k ≤ ${similarities.length}`);
+    }
+    return topK(softmax(similarities, temperature), k);
+  });
 }
 
 export function requireTemperature(temperature: number, strategy: string): void {
