@@ -67,12 +67,11 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   const addWord = pend(wordPending, 1);
   const removeWord = pend(wordPending, -1);
 
-  // Apply the net tf changes: u[key mod D] ± w_type·w_fit(key)·((1+ln tf1) − (1+ln tf0)), and while
-  // `tracking` also ‖u‖² and each u·p_i. Keys of fit weight 0 are never counted. One visitor per
-  // feature type, made once: the optimised code of a closure made per call is held only by its
-  // closures, so every full garbage collection would drop it and the next tokens would run
-  // unoptimised until it is compiled again.
-  let tracking = false;
+  // Apply the net tf changes: u[key mod D] ± w_type·w_fit(key)·((1+ln tf1) − (1+ln tf0)), ‖u‖² and
+  // each u·p_i with it. Keys of fit weight 0 are never counted. One visitor per feature type, made
+  // once: the optimised code of a closure made per call is held only by its closures, so every full
+  // garbage collection would drop it and the next tokens would run unoptimised until it is compiled
+  // again.
   const applyTo = (counts: TermFrequencyTable, typeWeight: number) => (key: number, change: number): void => {
     if (change === 0) return;
     const keyWeight = fitWeight === null ? 1 : fitWeight(key);
@@ -85,17 +84,14 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     const old = vector[bucket] as number;
     const updated = old + signed;
     vector[bucket] = updated;
-    if (tracking) {
-      squaredNorm[0] = (squaredNorm[0] as number) + updated * updated - old * old;
-      const column = bucket * adapterCount;
-      for (let i = 0; i < adapterCount; i++) dots[i] = (dots[i] as number) + signed * (profileColumns[column + i] as number);
-    }
+    squaredNorm[0] = (squaredNorm[0] as number) + updated * updated - old * old;
+    const column = bucket * adapterCount;
+    for (let i = 0; i < adapterCount; i++) dots[i] = (dots[i] as number) + signed * (profileColumns[column + i] as number);
   };
   const applyChar = applyTo(charCounts, charWeight);
   const applyWord = applyTo(wordCounts, wordWeight);
 
-  function applyPending(tracked: boolean): void {
-    tracking = tracked;
+  function applyPending(): void {
     charPending.forEachAndClear(applyChar);
     wordPending.forEachAndClear(applyWord);
   }
@@ -119,6 +115,8 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     charCounts.clear();
     wordCounts.clear();
     vector.fill(0);
+    squaredNorm[0] = 0;
+    dots.fill(0);
     words.length = 0;
     wordStarts.length = 0;
     if (text.length > 0) {
@@ -127,17 +125,9 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
         tokenizeFrom(text, 0);
         visitWordNgrams(words, wordMax, 0, addWord);
       }
-      applyPending(false);
+      applyPending(); // ‖u‖² and u·p_i from u = 0 per changed feature: no pass over all D buckets
     }
     findLastChunk(text);
-    squaredNorm[0] = 0;
-    dots.fill(0);
-    for (let bucket = 0; bucket < dimension; bucket++) {
-      const value = vector[bucket] as number;
-      if (value === 0) continue;
-      squaredNorm[0] = (squaredNorm[0] as number) + value * value;
-      for (let i = 0; i < profiles.length; i++) dots[i] = (dots[i] as number) + value * ((profiles[i] as Float32Array)[bucket] as number);
-    }
   }
 
   // P[from..] of the padded text P = ' ' + full + ' '.
@@ -163,7 +153,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
       visitWordNgrams(words, wordMax, chunkWord, addWord);
       findLastChunk(text);
     }
-    applyPending(true);
+    applyPending();
   }
 
   // normalizeHashingText(raw + appended) from `normalized` in O(appended): lower-casing and digit
