@@ -22,17 +22,7 @@ export function softmax(scores: ArrayLike<number>, temperature = 1): Float32Arra
   if (!(temperature > 0) || !Number.isFinite(temperature)) {
     throw new LoraTleError('E_INVALID_ARGUMENT', `softmax temperature must be a positive finite number, got ${temperature}`);
   }
-  let max = -Infinity;
-  for (let i = 0; i < scores.length; i++) max = Math.max(max, scores[i]! / temperature);
-  const exps = new Float64Array(scores.length);
-  let sum = 0;
-  for (let i = 0; i < scores.length; i++) {
-    exps[i] = Math.exp(scores[i]! / temperature - max); // shifted by the max: no overflow
-    sum += exps[i]!;
-  }
-  const out = new Float32Array(scores.length);
-  for (let i = 0; i < scores.length; i++) out[i] = exps[i]! / sum;
-  return out;
+  return softmaxBoosted(scores, temperature, -1, 1);
 }
 
 /**
@@ -44,9 +34,22 @@ export function paperWeights(similarities: ArrayLike<number>, boost: number = PA
   requireFinite(similarities, 'paper weights');
   let best = 0;
   for (let i = 1; i < similarities.length; i++) if (similarities[i]! > similarities[best]!) best = i;
-  const boosted = new Float64Array(similarities as ArrayLike<number>); // (the constructor's copy, not the iterator of .from)
-  boosted[best]! *= boost;
-  return softmax(boosted);
+  return softmaxBoosted(similarities, 1, best, boost);
+}
+
+// softmax(s / temperature) (N,) of the scores with s[boosted] multiplied by `boost` (boosted −1:
+// none), shifted by the max (no overflow), in float64 until the float32 result. No scratch arrays:
+// each e^x is taken twice (N is the number of adapters), which is cheaper on the per-token path
+// than allocating them.
+function softmaxBoosted(scores: ArrayLike<number>, temperature: number, boosted: number, boost: number): Float32Array {
+  const n = scores.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, (i === boosted ? scores[i]! * boost : scores[i]!) / temperature);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.exp((i === boosted ? scores[i]! * boost : scores[i]!) / temperature - max);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.exp((i === boosted ? scores[i]! * boost : scores[i]!) / temperature - max) / sum;
+  return out;
 }
 
 /**
