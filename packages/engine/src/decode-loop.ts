@@ -78,8 +78,8 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
   let mask: Uint8Array | null = null;
 
   const routingContext = (row: LoopRow, state: RowState, step: number): RoutingRequest => {
+    if (row.routingWindow === null) return new WholeContextRequest(row.promptText + state.decoded, step, row.promptIds, state.generated);
     const tokenIds = row.promptIds.concat(state.generated); // concat, not spread: no iterator garbage per token
-    if (row.routingWindow === null) return { text: row.promptText + state.decoded, tokenIds, step };
     const windowed = tokenIds.slice(Math.max(0, tokenIds.length - row.routingWindow));
     return { text: tokenizer.decode(windowed), tokenIds: windowed, step };
   };
@@ -202,5 +202,36 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
     for (let b = 0; b < batchSize; b++) if (!states[b]!.finished) yield done(b, 'aborted');
   } finally {
     cache?.dispose();
+  }
+}
+
+/**
+ * The request of a whole-context step. Its tokenIds (prompt + generated so far) are copied on first
+ * read only: a router that embeds the text incrementally never reads them, and the copy is
+ * O(context) per routed token.
+ */
+class WholeContextRequest implements RoutingRequest {
+  readonly #promptIds: readonly number[];
+  readonly #generated: readonly number[]; // grows after this step: only its first #generatedCount ids are this step's
+  readonly #generatedCount: number;
+  #tokenIds: readonly number[] | null = null;
+
+  constructor(
+    readonly text: string,
+    readonly step: number,
+    promptIds: readonly number[],
+    generated: readonly number[],
+  ) {
+    this.#promptIds = promptIds;
+    this.#generated = generated;
+    this.#generatedCount = generated.length;
+  }
+
+  get tokenIds(): readonly number[] {
+    if (this.#tokenIds === null) {
+      const generated = this.#generated.length === this.#generatedCount ? this.#generated : this.#generated.slice(0, this.#generatedCount);
+      this.#tokenIds = this.#promptIds.concat(generated);
+    }
+    return this.#tokenIds;
   }
 }

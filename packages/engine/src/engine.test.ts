@@ -7,7 +7,7 @@ import { createReferenceCache, mixCoefficients, referenceForward, type Reference
 import { describe, expect, it } from 'vitest';
 import { createEngine, generateText } from './engine.js';
 import type { BatchEvent, DoneEvent, GenerationEvent, TokenEvent } from './events.js';
-import type { ContextRouter } from './routing-mode.js';
+import type { ContextRouter, RoutingRequest } from './routing-mode.js';
 import { argmax } from './sampling.js';
 import { charTokenizer, createReferenceBackend, createTinyModel, TINY_ADAPTERS, type ReferenceBackendLog } from './test-support/reference-backend.js';
 
@@ -97,6 +97,16 @@ describe('engine on the reference forward', () => {
     const mixes = tokens.map((event) => mixCoefficients(event.mix.weights, 'cat'));
     const oracle = oracleGreedy(prompt, tokens.length, (step) => mixes[Math.min(step, mixes.length - 1)]!, true);
     expect(tokens.map((event) => event.tokenId)).toEqual(oracle);
+  });
+
+  it('hands the router each step\'s own token ids, also when it reads them only after later steps', async () => {
+    const requests: RoutingRequest[] = [];
+    const keeping: ContextRouter = { adapters: TINY_ADAPTERS, route: (request) => (requests.push(request), lengthRouter.route(request)) };
+    const { engine } = await engineFor(model, keeping, (_row, _step, logits) => (logits[2] = -1e9));
+    const done = await generateText(engine, { prompt: 'keep ids', mode: 'token', maxNewTokens: 5 });
+    const promptIds = Array.from(charTokenizer.encode('keep ids'));
+    expect(requests.map((request) => request.tokenIds)).toEqual(requests.map((_, step) => [...promptIds, ...done.tokenIds.slice(0, step)]));
+    expect(requests.map((request) => request.text)).toEqual(requests.map((_, step) => 'keep ids' + charTokenizer.decode(done.tokenIds.slice(0, step))));
   });
 
   it('every:k and prompt modes call the router only on their steps; a window shows it the last W tokens', async () => {

@@ -144,32 +144,37 @@ export function createRouter(options: RouterOptions): Router {
         stateRoute = 0;
       });
     },
-    async route({ text, tokenIds, step }) {
+    async route(context) {
+      const { step } = context;
       if (lastMix !== null && !shouldRoute(schedule, step)) return null;
-      const windowed = windowContext(text, tokenIds, window?.tokens, window?.decode);
-      if (synchronous) return routeNow(windowed, tokenIds, step);
+      if (synchronous) return routeNow(context);
+      const { tokenIds } = context;
+      const windowed = windowContext(context.text, tokenIds, window?.tokens, window?.decode);
       const routeNumber = ++routes;
       const pending = incremental !== null ? incrementalContext(incremental, routeNumber, windowed, tokenIds, step) : embedContext(windowed, tokenIds, step);
       return accept(strategy.doRoute({ context: pending instanceof Promise ? await pending : pending, profiles, adapters }));
     },
-    routeSync({ text, tokenIds, step }) {
-      if (lastMix !== null && !shouldRoute(schedule, step)) return null;
+    routeSync(context) {
+      if (lastMix !== null && !shouldRoute(schedule, context.step)) return null;
       if (!synchronous) return undefined;
-      return routeNow(windowContext(text, tokenIds, window?.tokens, window?.decode), tokenIds, step);
+      return routeNow(context);
     },
   };
   return router;
 
-  // One route of a synchronous router: update the state, then the strategy.
-  function routeNow(windowed: string, tokenIds: readonly number[], step: number): AdapterMix {
-    if (incremental === null) return accept(strategy.doRoute({ context: { text: windowed, tokenIds, embedding: NO_EMBEDDING, step }, profiles, adapters }));
+  // One route of a synchronous router: update the state, then the strategy. context.tokenIds is read
+  // only where it is needed (a window, a RoutingContext): a caller may make it on first read.
+  function routeNow(context: RouterContext): AdapterMix {
+    const { step } = context;
+    const windowed = window === undefined ? context.text : windowContext(context.text, context.tokenIds, window.tokens, window.decode);
+    if (incremental === null) return accept(strategy.doRoute({ context: { text: windowed, tokenIds: context.tokenIds, embedding: NO_EMBEDDING, step }, profiles, adapters }));
     const routeNumber = ++routes;
     incremental.update(windowed);
     if (fromSimilarities !== null) {
       stateRoute = routeNumber;
       return accept({ adapters, weights: fromSimilarities.weightsFromSimilarities(incremental.similarities()) });
     }
-    return accept(strategy.doRoute({ context: contextOf(incremental, routeNumber, windowed, tokenIds, step), profiles, adapters }));
+    return accept(strategy.doRoute({ context: contextOf(incremental, routeNumber, windowed, context.tokenIds, step), profiles, adapters }));
   }
 
   function accept(mix: AdapterMix): AdapterMix {
