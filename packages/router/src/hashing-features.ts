@@ -26,13 +26,15 @@ export function isJsSpace(code: number): boolean {
 }
 
 /**
- * Appends to `words` (and their offsets to `starts`) the words of `text` from `offset` on, as
- * WORD_PATTERN finds them, when that part of the text is ASCII (letters, digits and '_' make a
- * word, any other non-space character is a word of its own); returns false, adding nothing, when
- * it is not, so the caller runs the pattern.
+ * Writes the words of `text` from `offset` on, as WORD_PATTERN finds them, into `words` (and their
+ * offsets into `starts`) from index `count` on, when that part of the text is ASCII (letters, digits
+ * and '_' make a word, any other non-space character is a word of its own), and returns the new
+ * count; returns −1, writing nothing, when it is not, so the caller runs the pattern. The arrays are
+ * overwritten, not truncated: the caller keeps the count (shrinking an array's length is a runtime
+ * call on the per-token path).
  */
-export function asciiWords(text: string, offset: number, words: string[], starts: number[]): boolean {
-  for (let i = offset; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+export function asciiWords(text: string, offset: number, words: string[], starts: number[], count: number): number {
+  for (let i = offset; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return -1;
   let start = -1; // start of the word being read
   for (let i = offset; i <= text.length; i++) {
     const code = i < text.length ? text.charCodeAt(i) : 0x20;
@@ -42,16 +44,16 @@ export function asciiWords(text: string, offset: number, words: string[], starts
       continue;
     }
     if (start >= 0) {
-      words.push(text.slice(start, i));
-      starts.push(start);
+      words[count] = text.slice(start, i);
+      starts[count++] = start;
       start = -1;
     }
     if (i < text.length && !isJsSpace(code)) {
-      words.push(text.charAt(i));
-      starts.push(i);
+      words[count] = text.charAt(i);
+      starts[count++] = i;
     }
   }
-  return true;
+  return count;
 }
 
 /** Lower-case (optional), fold digits (optional), collapse whitespace runs to one space, trim. */
@@ -81,9 +83,12 @@ export function visitCharNgrams(padded: string, charMin: number, charMax: number
   }
 }
 
-/** Visit the key of every word n-gram (1..wordMax words) of `words` whose last word is at index ≥ firstWord. */
-export function visitWordNgrams(words: readonly string[], wordMax: number, firstWord: number, visit: (key: number) => void): void {
-  for (let end = firstWord; end < words.length; end++) {
+/**
+ * Visit the key of every word n-gram (1..wordMax words) of the first `count` words whose last word
+ * is at index ≥ firstWord.
+ */
+export function visitWordNgrams(words: readonly string[], wordMax: number, firstWord: number, visit: (key: number) => void, count = words.length): void {
+  for (let end = firstWord; end < count; end++) {
     for (let start = end; start > end - wordMax && start >= 0; start--) {
       let hash = WORD_SEED;
       for (let index = start; index <= end; index++) {

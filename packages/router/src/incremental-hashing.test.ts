@@ -129,16 +129,21 @@ describe('incremental hashing embedding', () => {
     for (let trial = 0; trial < 200; trial++) {
       const text = Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 128))).join('');
       const offset = Math.floor(random() * text.length);
-      const words: string[] = [];
-      const starts: number[] = [];
-      expect(asciiWords(text, offset, words, starts)).toBe(true);
+      // written after `kept` earlier entries, over stale ones left beyond them
+      const kept = Math.floor(random() * 3);
+      const words = ['w0', 'w1', 'w2', 'stale', 'stale', 'stale'];
+      const starts = [-1, -1, -1, -9, -9, -9];
+      const count = asciiWords(text, offset, words, starts, kept);
       const pattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags);
       pattern.lastIndex = offset;
       const expected = [...text.matchAll(pattern)].filter((match) => match.index >= offset);
-      expect(words, JSON.stringify(text)).toEqual(expected.map((match) => match[0]));
-      expect(starts).toEqual(expected.map((match) => match.index));
+      expect(count).toBe(kept + expected.length);
+      expect(words.slice(0, count), JSON.stringify(text)).toEqual([...['w0', 'w1', 'w2'].slice(0, kept), ...expected.map((match) => match[0])]);
+      expect(starts.slice(kept, count)).toEqual(expected.map((match) => match.index));
     }
-    expect(asciiWords('naïve', 0, [], [])).toBe(false);
+    const untouched = ['a'];
+    expect(asciiWords('naïve', 0, untouched, [0], 1)).toBe(-1);
+    expect(untouched).toEqual(['a']);
   });
 
   it('equals the full re-embed when ASCII text grows through every kind of JavaScript whitespace', () => {

@@ -51,8 +51,9 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   const wordCounts = createTermFrequencyTable();
   const charPending = createFeatureCounter(1 << 8); // key → tf change of this step
   const wordPending = createFeatureCounter(1 << 6);
-  const words: string[] = []; // the words of `normalized`
+  const words: string[] = []; // the words of `normalized`: the first wordCount entries (never truncated)
   const wordStarts: number[] = []; // their offsets in `normalized`
+  let wordCount = 0;
   const wordPattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags); // own lastIndex
   let raw = ''; // the last text as given
   let rawHasSigma = false; // raw contains 'Σ' (its lower case depends on the characters around it)
@@ -96,18 +97,23 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     wordPending.forEachAndClear(applyWord);
   }
 
+  // The words of `text` from `offset` on, written from index wordCount on.
   function tokenizeFrom(text: string, offset: number): void {
-    if (asciiWords(text, offset, words, wordStarts)) return;
+    const ascii = asciiWords(text, offset, words, wordStarts, wordCount);
+    if (ascii >= 0) {
+      wordCount = ascii;
+      return;
+    }
     wordPattern.lastIndex = offset;
     for (let match = wordPattern.exec(text); match !== null; match = wordPattern.exec(text)) {
-      words.push(match[0]);
-      wordStarts.push(match.index);
+      words[wordCount] = match[0];
+      wordStarts[wordCount++] = match.index;
     }
   }
 
   function findLastChunk(text: string): void {
     chunkStart = text.lastIndexOf(' ') + 1;
-    chunkWord = words.length;
+    chunkWord = wordCount;
     while (chunkWord > 0 && (wordStarts[chunkWord - 1] as number) >= chunkStart) chunkWord--;
   }
 
@@ -117,13 +123,12 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     vector.fill(0);
     squaredNorm[0] = 0;
     dots.fill(0);
-    words.length = 0;
-    wordStarts.length = 0;
+    wordCount = 0;
     if (text.length > 0) {
       if (charMax > 0) visitCharNgrams(` ${text} `, charMin, charMax, 0, addChar);
       if (wordMax > 0) {
         tokenizeFrom(text, 0);
-        visitWordNgrams(words, wordMax, 0, addWord);
+        visitWordNgrams(words, wordMax, 0, addWord, wordCount);
       }
       applyPending(); // ‖u‖² and u·p_i from u = 0 per changed feature: no pass over all D buckets
     }
@@ -146,11 +151,10 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     }
     if (wordMax > 0) {
       // A space ends every word, so tokenizing from the last chunk's start matches the full tokenization.
-      visitWordNgrams(words, wordMax, chunkWord, removeWord);
-      words.length = chunkWord;
-      wordStarts.length = chunkWord;
+      visitWordNgrams(words, wordMax, chunkWord, removeWord, wordCount);
+      wordCount = chunkWord;
       tokenizeFrom(text, chunkStart);
-      visitWordNgrams(words, wordMax, chunkWord, addWord);
+      visitWordNgrams(words, wordMax, chunkWord, addWord, wordCount);
       findLastChunk(text);
     }
     applyPending();
