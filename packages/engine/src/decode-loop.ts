@@ -48,6 +48,10 @@ interface RowState {
   generated: number[];
   detokenizer: StreamingDetokenizer; // decodes each new id against a few ids of context: O(1) per token
   decoded: string; // text of `generated`, without a trailing incomplete UTF-8 character until the end
+  // promptText + decoded while the row generates, grown by the same pieces: the router flattens the context it is given, and
+  // a string grown one piece at a time stays one flat string plus a piece (promptText + decoded would
+  // hand it a chain as deep as the tokens generated, walked again every token)
+  context: string;
   lastMix: AdapterMix | null;
   finished: boolean;
   firstTokenAt: number | null;
@@ -60,10 +64,11 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
   const { session, tokenizer, signal } = settings;
   const batchSize = rows.length;
   const decode = (ids: readonly number[]) => tokenizer.decode(ids);
-  const states: RowState[] = rows.map(() => ({
+  const states: RowState[] = rows.map((row) => ({
     generated: [],
     detokenizer: createStreamingDetokenizer(decode),
     decoded: '',
+    context: row.promptText,
     lastMix: null,
     finished: false,
     firstTokenAt: null,
@@ -78,7 +83,7 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
   let mask: Uint8Array | null = null;
 
   const routingContext = (row: LoopRow, state: RowState, step: number): RoutingRequest => {
-    if (row.routingWindow === null) return new WholeContextRequest(row.promptText + state.decoded, step, row.promptIds, state.generated);
+    if (row.routingWindow === null) return new WholeContextRequest(state.context, step, row.promptIds, state.generated);
     const tokenIds = row.promptIds.concat(state.generated); // concat, not spread: no iterator garbage per token
     const windowed = tokenIds.slice(Math.max(0, tokenIds.length - row.routingWindow));
     return { text: tokenizer.decode(windowed), tokenIds: windowed, step };
@@ -178,7 +183,9 @@ export async function* runDecodeLoop(rows: readonly LoopRow[], settings: LoopSet
           continue;
         }
         state.generated.push(tokenId);
-        state.decoded += state.detokenizer.push(tokenId);
+        const piece = state.detokenizer.push(tokenId);
+        state.decoded += piece;
+        state.context += piece;
         const update = row.stops.update(state.decoded);
         let delta = update.delta;
         let reason: FinishReason | null = update.stopped ? 'stop' : null;
