@@ -48,9 +48,9 @@ interface RowState {
   generated: number[];
   detokenizer: StreamingDetokenizer; // decodes each new id against a few ids of context: O(1) per token
   decoded: string; // text of `generated`, without a trailing incomplete UTF-8 character until the end
-  // promptText + decoded while the row generates, grown by the same pieces: the router flattens the context it is given, and
-  // a string grown one piece at a time stays one flat string plus a piece (promptText + decoded would
-  // hand it a chain as deep as the tokens generated, walked again every token)
+  // promptText + decoded while the row generates, grown by the same pieces: the router flattens the
+  // context it is given, and a string grown one piece at a time stays one flat string plus a piece
+  // (promptText + decoded would hand it a chain as deep as the tokens generated, walked every token)
   context: string;
   lastMix: AdapterMix | null;
   finished: boolean;

@@ -51,7 +51,7 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
   const wordCounts = createTermFrequencyTable();
   const charPending = createFeatureCounter(1 << 8); // key → tf change of this step
   const wordPending = createFeatureCounter(1 << 6);
-  const words: string[] = []; // the words of `normalized`: the first wordCount entries (never truncated)
+  const words: string[] = []; // the words of `normalized`: the first wordCount entries (truncated only by a rebuild)
   const wordStarts: number[] = []; // their offsets in `normalized`
   let wordCount = 0;
   const wordPattern = new RegExp(WORD_PATTERN.source, WORD_PATTERN.flags); // own lastIndex
@@ -123,6 +123,8 @@ export function createIncrementalHashing({ settings, fitWeight, profiles }: Incr
     vector.fill(0);
     squaredNorm[0] = 0;
     dots.fill(0);
+    words.length = 0; // (no stale words kept from a longer text)
+    wordStarts.length = 0;
     wordCount = 0;
     if (text.length > 0) {
       if (charMax > 0) visitCharNgrams(` ${text} `, charMin, charMax, 0, addChar);
