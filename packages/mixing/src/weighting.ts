@@ -44,12 +44,16 @@ export function paperWeights(similarities: ArrayLike<number>, boost: number = PA
 function softmaxBoosted(scores: ArrayLike<number>, temperature: number, boosted: number, boost: number): Float32Array {
   const n = scores.length;
   let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, (i === boosted ? scores[i]! * boost : scores[i]!) / temperature);
+  for (let i = 0; i < n; i++) max = Math.max(max, scaledScore(scores, i, temperature, boosted, boost));
   let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp((i === boosted ? scores[i]! * boost : scores[i]!) / temperature - max);
+  for (let i = 0; i < n; i++) sum += Math.exp(scaledScore(scores, i, temperature, boosted, boost) - max);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.exp((i === boosted ? scores[i]! * boost : scores[i]!) / temperature - max) / sum;
+  for (let i = 0; i < n; i++) out[i] = Math.exp(scaledScore(scores, i, temperature, boosted, boost) - max) / sum;
   return out;
+}
+
+function scaledScore(scores: ArrayLike<number>, i: number, temperature: number, boosted: number, boost: number): number {
+  return (i === boosted ? scores[i]! * boost : scores[i]!) / temperature;
 }
 
 /**
